@@ -1,0 +1,94 @@
+"""boto3 clients for handlers, built once per configuration and reused across invocations.
+
+Reusing clients between invocations is what AWS recommends for Lambda (connection reuse, no
+repeated model loading). They are cached per ``FunctionConfig``, not in a global singleton, so
+one process can serve several stacks. boto3 clients are thread-safe once built; building them
+is not, hence the lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from chatserver.aws.function_config import FunctionConfig
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+
+#: Enough pooled connections for the broadcast's concurrent posts.
+MAX_POOL_CONNECTIONS = 64
+
+_BOTO_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=MAX_POOL_CONNECTIONS,
+)
+_build_lock = threading.Lock()
+
+
+@dataclass
+class AwsClients:
+    """The clients one configuration needs: DynamoDB, EventBridge and @connections."""
+
+    config: FunctionConfig
+    _session: boto3.session.Session = field(init=False, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._session = boto3.session.Session(
+            aws_access_key_id=self.config.access_key_id,
+            aws_secret_access_key=self.config.secret_access_key,
+            region_name=self.config.region,
+        )
+
+    def _client(self, service: str, endpoint_url: str | None) -> Any:
+        key = f"{service} {endpoint_url}"
+        client = self._clients.get(key)
+        if client is None:
+            with _build_lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._session.client(
+                        service,  # type: ignore[call-overload]
+                        endpoint_url=endpoint_url,
+                        config=_BOTO_CONFIG,
+                    )
+                    self._clients[key] = client
+        return client
+
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        client: DynamoDBClient = self._client("dynamodb", self.config.endpoint_url)
+        return client
+
+    @property
+    def events(self) -> EventBridgeClient:
+        client: EventBridgeClient = self._client("events", self.config.endpoint_url)
+        return client
+
+    def management(self, endpoint_url: str) -> ApiGatewayManagementApiClient:
+        """The @connections client for one API endpoint (``https://{domain}/{stage}``)."""
+        client: ApiGatewayManagementApiClient = self._client(
+            "apigatewaymanagementapi", endpoint_url
+        )
+        return client
+
+
+_by_config: dict[FunctionConfig, AwsClients] = {}
+
+
+def clients_for(config: FunctionConfig) -> AwsClients:
+    """The shared clients of ``config``, built on first use."""
+    clients = _by_config.get(config)
+    if clients is None:
+        with _build_lock:
+            clients = _by_config.setdefault(config, AwsClients(config))
+    return clients

@@ -1,0 +1,1 @@
+"""The chat domain: identifiers, validation and frames. Pure code: no I/O, no AWS."""

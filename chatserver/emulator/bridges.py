@@ -1,0 +1,153 @@
+"""The two places where moto cannot reach local code, bridged (installed in the moto process).
+
+1. Lambda invoke. moto runs function code only in Docker; its no-Docker backend
+   (``LambdaSimpleBackend``) echoes the payload. ``forward_invoke`` replaces that one method:
+   every invoke of a function is sent to the chatserver gateway's Lambda Invoke API
+   (``POST /2015-03-31/functions/{name}/invocations``), which runs the real handler module.
+   A Step Functions task with a bare Lambda ARN (the broadcast) reaches local code this way.
+
+2. EventBridge targets. moto matches rules itself but raises ``NotImplementedError`` for Step
+   Functions and Lambda targets, which turns PutEvents into an HTTP 500 (and boto3's retries
+   into duplicate deliveries). ``deliver_to_targets`` wraps ``Rule.send_to_targets``: targets
+   moto delivers (SQS, logs, buses...) still go to moto; a state machine target starts an
+   execution in moto's own Step Functions backend; a Lambda target is invoked through the
+   bridge above. Pattern matching and input transformation stay moto's.
+
+Nothing else of AWS is re-implemented here: DynamoDB, rule matching and state machine
+execution are moto's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import urllib3
+
+logger = logging.getLogger("chatserver.emulator.bridges")
+
+INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
+INVOKE_TIMEOUT_SECONDS = 65.0
+
+
+class LambdaForwarder:
+    """Sends Lambda invokes to the gateway over pooled keep-alive HTTP connections."""
+
+    def __init__(self, gateway_url: str) -> None:
+        self._gateway_url = gateway_url.rstrip("/")
+        self._http = urllib3.PoolManager(maxsize=32, retries=False)
+
+    def invoke(
+        self, function_name: str, payload: bytes, *, asynchronous: bool = False
+    ) -> tuple[bytes, str | None]:
+        """The function's result payload and its ``X-Amz-Function-Error`` (None if it succeeded)."""
+        name = (
+            function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        )
+        url = self._gateway_url + INVOKE_PATH.format(name=quote(name, safe=""))
+        headers = {"Content-Type": "application/json"}
+        if asynchronous:
+            headers["X-Amz-Invocation-Type"] = "Event"
+        try:
+            response = self._http.request(
+                "POST", url, body=payload, headers=headers, timeout=INVOKE_TIMEOUT_SECONDS
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            logger.warning("could not reach the gateway to invoke %s: %s", name, exc)
+            error = {"errorType": "Lambda.ServiceException", "errorMessage": str(exc)}
+            return json.dumps(error).encode(), "Unhandled"
+        return response.data, response.headers.get("X-Amz-Function-Error")
+
+
+def _plain_event(event: dict[str, Any]) -> dict[str, Any]:
+    """moto's internal event in AWS's shape: ISO ``time``, no ``ingestion-time``."""
+    shaped = {key: value for key, value in event.items() if key != "ingestion-time"}
+    if isinstance(shaped.get("time"), int | float):
+        moment = datetime.fromtimestamp(shaped["time"], tz=UTC)
+        shaped["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return shaped
+
+
+def install(gateway_url: str) -> LambdaForwarder:
+    """Configure moto to run state machines and bridge Lambda and EventBridge targets."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.core.config import default_user_config
+    from moto.events import models as events_models
+    from moto.events.models import EventTemplateParser
+    from moto.stepfunctions.responses import get_backend as stepfunctions_backend
+    from moto.utilities.arns import parse_arn
+
+    default_user_config.setdefault("lambda", {})["use_docker"] = False
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+
+    forwarder = LambdaForwarder(gateway_url)
+
+    def forward_invoke(  # noqa: PLR0917 - moto's signature
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        self.get_function(function_name, qualifier)  # ResourceNotFound for unknown functions
+        payload = body if isinstance(body, bytes) else (body or "{}").encode()
+        asynchronous = str(headers.get("X-Amz-Invocation-Type", "")).lower() == "event"
+        result, function_error = forwarder.invoke(function_name, payload, asynchronous=asynchronous)
+        if function_error:
+            response_headers["x-amz-function-error"] = function_error
+        return result
+
+    original_send = events_models.Rule.send_to_targets
+
+    def deliver_to_targets(
+        self: Any, original_event: dict[str, Any], transform_input: bool = True
+    ) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        bridged = [t for t in self.targets if parse_arn(t["Arn"]).service in ("states", "lambda")]
+        if len(bridged) < len(self.targets):
+            rest = copy.copy(self)
+            rest.targets = [t for t in self.targets if t not in bridged]
+            original_send(rest, original_event, transform_input)
+        for target in bridged:
+            event = _plain_event(original_event)
+            if "Input" in target:
+                payload = target["Input"]
+            elif "InputTransformer" in target:
+                transformer = target["InputTransformer"]
+                payload = EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}),
+                    event=event,
+                )
+                payload = payload if isinstance(payload, str) else json.dumps(payload)
+            else:
+                payload = json.dumps(event)
+            arn = parse_arn(target["Arn"])
+            try:
+                if arn.service == "states":
+                    backend = stepfunctions_backend(self.account_id, self.region_name)
+                    backend.start_execution(
+                        target["Arn"], name=str(uuid.uuid4()), execution_input=payload
+                    )
+                else:
+                    threading.Thread(
+                        target=forwarder.invoke,
+                        args=(target["Arn"], payload.encode()),
+                        kwargs={"asynchronous": True},
+                        daemon=True,
+                    ).start()
+            except Exception:
+                # EventBridge counts a failed target invocation; PutEvents itself succeeds.
+                logger.exception("delivering event %s to %s failed", event.get("id"), target["Arn"])
+
+    LambdaSimpleBackend.invoke = forward_invoke
+    events_models.Rule.send_to_targets = deliver_to_targets
+    return forwarder

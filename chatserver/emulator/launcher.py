@@ -1,0 +1,120 @@
+"""Starting and stopping the embedded emulator's process from the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections import deque
+
+from chatserver.errors import BackendError
+
+logger = logging.getLogger("chatserver.emulator")
+
+_READY = "READY "
+
+
+class EmbeddedEmulator:
+    """A moto server in a child process, bridged to the gateway at ``gateway_url``."""
+
+    def __init__(
+        self,
+        *,
+        gateway_url: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = 30.0,
+        log_level: str = "warning",
+    ) -> None:
+        self._command = [
+            sys.executable,
+            "-m",
+            "chatserver.emulator.moto_process",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--gateway-url",
+            gateway_url,
+            "--log-level",
+            log_level,
+        ]
+        self._startup_timeout = startup_timeout
+        self._process: asyncio.subprocess.Process | None = None
+        self._output: deque[str] = deque(maxlen=40)
+        self._pump: asyncio.Task[None] | None = None
+        self.url: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self) -> str:
+        """Start the process and wait until it listens; its URL."""
+        self._process = await asyncio.create_subprocess_exec(
+            *self._command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            # Its own session: a Ctrl-C meant for chatserver must not stop the emulator before
+            # chatserver has run the $disconnect handlers of its open connections.
+            start_new_session=True,
+        )
+        try:
+            self.url = await asyncio.wait_for(self._await_ready(), self._startup_timeout)
+        except (TimeoutError, BackendError) as exc:
+            await self.stop()
+            detail = "\n".join(self._output) or "no output"
+            raise BackendError(
+                f"the embedded emulator did not start ({exc or 'timed out'}); its output:\n{detail}"
+            ) from None
+        self._pump = asyncio.create_task(self._forward_output(), name="emulator-output")
+        return self.url
+
+    async def _await_ready(self) -> str:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        while True:
+            line = await self._process.stdout.readline()
+            if not line:
+                raise BackendError(f"exited with code {await self._process.wait()}")
+            text = line.decode(errors="replace").rstrip()
+            if text.startswith(_READY):
+                return text.removeprefix(_READY)
+            self._output.append(text)
+
+    async def _forward_output(self) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            text = line.decode(errors="replace").rstrip()
+            self._output.append(text)
+            logger.info("%s", text)
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop the process: close its stdin (it exits), then terminate, then kill."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.returncode is None:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+            except TimeoutError:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        logger.info("embedded emulator stopped")

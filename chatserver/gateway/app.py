@@ -1,0 +1,65 @@
+"""The gateway's ASGI app: ``create_app(settings)`` wires routes, state and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from chatserver import __version__
+from chatserver.gateway import health, invoke_api, management_api
+from chatserver.gateway.state import Gateway
+from chatserver.gateway.websocket_api import refuse_unknown_path, websocket_endpoint
+from chatserver.settings import Settings
+
+logger = logging.getLogger("chatserver.gateway")
+
+
+def web_directory(settings: Settings) -> Path | None:
+    """The frontend's folder: the setting, the copy in the wheel, or the repository's ``web/``."""
+    if settings.web_dir is not None:
+        return settings.web_dir
+    packaged = Path(str(resources.files("chatserver"))) / "_web"
+    if packaged.is_dir():
+        return packaged
+    repository = Path(__file__).resolve().parents[2] / "web"
+    return repository if repository.is_dir() else None
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The gateway for ``settings``; the backend starts with the app's lifespan."""
+    gateway = Gateway(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway.begin_startup()
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    app = FastAPI(
+        title="chatserver gateway",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.gateway = gateway
+    app.include_router(health.router)
+    app.include_router(management_api.router)
+    app.include_router(invoke_api.router)
+    app.add_api_websocket_route(f"/{settings.stage}", websocket_endpoint)
+    app.add_api_websocket_route("/{path:path}", refuse_unknown_path)
+    web = web_directory(settings)
+    if web is not None:
+        app.mount("/", StaticFiles(directory=web, html=True), name="web")
+    else:
+        logger.warning("no web frontend found; set CHAT_WEB_DIR to serve one")
+    return app

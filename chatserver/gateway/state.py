@@ -1,0 +1,107 @@
+"""The gateway's state: one object per running app, reached as ``app.state.gateway``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from chatserver.aws.function_config import FunctionConfig
+from chatserver.errors import BackendError, GoingAway
+from chatserver.gateway.backend import Backend
+from chatserver.gateway.events import EventBuilder
+from chatserver.gateway.lambda_runtime import LocalLambdaRuntime
+from chatserver.gateway.live import ConnectionRegistry
+from chatserver.handlers.catalog import FUNCTIONS, FunctionSpec, by_route
+from chatserver.settings import Settings
+
+logger = logging.getLogger("chatserver.gateway")
+
+
+def loopback_url(host: str, port: int) -> str:
+    """A URL reaching a server bound to ``host`` from the same machine."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - mapping a wildcard bind to loopback
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+class Gateway:
+    """Settings, backend, Lambda runtime, routes and open connections of one gateway."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = loopback_url(settings.host, settings.port)
+        self.backend = Backend(settings)
+        self.connections = ConnectionRegistry()
+        self.events = EventBuilder(api_id=settings.api_id, stage=settings.stage)
+        self.routes: dict[str, FunctionSpec] = by_route()
+        self.runtime: LocalLambdaRuntime | None = None
+        self.accepting = True
+        self._startup: asyncio.Task[None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.runtime is not None and self.backend.ready.is_set() and self.accepting
+
+    @property
+    def management_endpoint(self) -> str:
+        """The @connections endpoint handlers post to: ``http://host:port/{stage}``."""
+        return f"{self.url}/{self.settings.stage}"
+
+    def begin_startup(self) -> asyncio.Task[None]:
+        """Start the backend in the background (once): the gateway answers 503 until ready."""
+        if self._startup is None:
+            self._startup = asyncio.create_task(self._start(), name="backend-startup")
+        return self._startup
+
+    async def wait_ready(self) -> None:
+        """Wait until the backend is provisioned; BackendError if it failed."""
+        await asyncio.shield(self.begin_startup())
+
+    async def _start(self) -> None:
+        stack = await self.backend.start(self.url)
+        endpoint = self.backend.endpoint
+        assert endpoint is not None
+        runtime = LocalLambdaRuntime(
+            FUNCTIONS,
+            stack.names,
+            concurrency=self.settings.lambda_concurrency,
+        )
+        runtime.environment = FunctionConfig(
+            region=endpoint.region,
+            connections_table=stack.names.connections_table,
+            messages_table=stack.names.messages_table,
+            event_bus=stack.names.event_bus,
+            management_endpoint=self.management_endpoint,
+            endpoint_url=endpoint.url,
+            access_key_id=endpoint.access_key_id,
+            secret_access_key=endpoint.secret_access_key,
+        ).to_environment()
+        await asyncio.to_thread(runtime.load_all)
+        self.runtime = runtime
+        logger.info("backend ready (%s, %s)", self.backend.kind, endpoint.url)
+
+    async def drain(self) -> None:
+        """Stop accepting connections and close the open ones with 1001, running $disconnect."""
+        self.accepting = False
+        if len(self.connections):
+            logger.info("closing %d connections", len(self.connections))
+        await self.connections.close_all(
+            GoingAway("Server shutting down"), self.settings.shutdown_timeout
+        )
+
+    async def stop(self) -> None:
+        """Release everything: connections, the startup task, the runtime, the emulator."""
+        await self.drain()
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+        if self._startup is not None:
+            with contextlib.suppress(asyncio.CancelledError, BackendError):
+                await self._startup
+        if self.runtime is not None:
+            self.runtime.shutdown()
+        await self.backend.stop()

@@ -1,0 +1,92 @@
+"""Running the gateway under uvicorn: binding, readiness, and graceful shutdown in order.
+
+Shutdown (Ctrl-C, SIGTERM, or ``should_exit``) goes: stop listening; close every WebSocket
+with 1001 (going away) and run their ``$disconnect`` handlers, waiting up to
+``shutdown_timeout``; let uvicorn finish HTTP requests; then the app's lifespan stops the
+Lambda runtime and the embedded emulator.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+import uvicorn
+
+from chatserver.gateway.app import create_app
+from chatserver.gateway.state import Gateway
+from chatserver.gateway.ws_protocol import protocol_class
+from chatserver.settings import Settings
+
+
+class ChatServer(uvicorn.Server):
+    """uvicorn's server, closing WebSockets with 1001 (uvicorn's own would send 1012)."""
+
+    def __init__(self, config: uvicorn.Config, gateway: Gateway) -> None:
+        super().__init__(config)
+        self.gateway = gateway
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        await self.gateway.drain()
+        await super().shutdown(sockets)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before anything starts so that port 0 has a known port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class PreparedServer:
+    """A server ready to run: the bound socket, the settings with the real port, the gateway."""
+
+    server: ChatServer
+    sock: socket.socket
+    settings: Settings
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.server.gateway
+
+    async def serve(self) -> None:
+        await self.server.serve(sockets=[self.sock])
+
+    async def wait_ready(self) -> None:
+        """Wait until the backend is provisioned (BackendError if it failed)."""
+        await self.gateway.wait_ready()
+
+
+def prepare(settings: Settings) -> PreparedServer:
+    """Bind the port and build the app; nothing runs until ``serve()``."""
+    sock = bind(settings.host, settings.port)
+    settings = settings.model_copy(update={"port": sock.getsockname()[1]})
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        ws=protocol_class(
+            frame_limit=settings.frame_size_limit, message_limit=settings.message_size_limit
+        ),
+        ws_max_size=settings.message_size_limit,
+        ws_ping_interval=settings.ping_interval,
+        ws_ping_timeout=settings.ping_timeout,
+        ws_per_message_deflate=False,
+        http="httptools",
+        lifespan="on",
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout) + 2,
+        server_header=False,
+    )
+    return PreparedServer(ChatServer(config, app.state.gateway), sock, settings)

@@ -1,0 +1,136 @@
+"""The fan-out pipeline in the emulator: EventBridge rule, Step Functions, broadcast, clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import time
+
+import pytest
+
+from chatserver.aws.dynamo import to_item
+from chatserver.chat.clock import now_ms
+from chatserver.testing import ChatStack, of_type
+from chatserver.testing.plugin import ClientFactory
+
+pytestmark = pytest.mark.asyncio
+
+
+def _executions_with(chat_stack: ChatStack, needle: str) -> list[dict[str, object]]:
+    sfn = chat_stack.client("stepfunctions")
+    found = []
+    paginator = sfn.get_paginator("list_executions")
+    for page in paginator.paginate(stateMachineArn=chat_stack.state_machine_arn):
+        for execution in page["executions"]:
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            if needle in described.get("input", ""):
+                found.append(described)
+    return found
+
+
+async def test_message_runs_a_state_machine_execution_that_succeeds(
+    chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
+) -> None:
+    """A sendMessage starts one message-distribution execution, which ends SUCCEEDED."""
+    alice = await chat_client("alice", chat_room)
+    await chat_client("bob", chat_room)
+    sent = await alice.say("through step functions")
+    deadline = time.monotonic() + 10
+    while True:
+        needle = sent["clientMessageId"]
+        executions = await asyncio.to_thread(_executions_with, chat_stack, needle)
+        if executions and all(e["status"] != "RUNNING" for e in executions):
+            break
+        assert time.monotonic() < deadline, "the execution did not finish"
+        await asyncio.sleep(0.2)
+    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    event = json.loads(str(executions[0]["input"]))
+    assert event["source"] == "chatserver"
+    assert event["detail-type"] == "MessageSent"
+    assert event["detail"]["room"] == chat_room
+    output = json.loads(str(executions[0]["output"]))
+    assert output["delivery"] == {"delivered": 2, "gone": []}
+
+
+async def test_stale_connection_is_removed_and_announced_offline(
+    chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
+) -> None:
+    """A 410 from a connection that no longer exists removes its row and announces it."""
+    table = chat_stack.names.connections_table
+    dynamodb = chat_stack.client("dynamodb")
+    ghost = {
+        "connectionId": "GhostGhostGhost=",
+        "room": chat_room,
+        "userName": "ghost",
+        "connectedAt": now_ms() - 60_000,
+    }
+    await asyncio.to_thread(dynamodb.put_item, TableName=table, Item=to_item(ghost))
+    alice = await chat_client("alice", chat_room)
+    assert (await alice.presence())["online"] == ["alice", "ghost"]
+    await alice.say("anyone there?")
+    offline = await alice.expect(of_type("presence", user="ghost", status="offline"))
+    assert offline["online"] == ["alice"]
+    row = await asyncio.to_thread(
+        dynamodb.get_item, TableName=table, Key=to_item({"connectionId": "GhostGhostGhost="})
+    )
+    assert "Item" not in row
+
+
+def _silent_client(ws_url: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads a byte."""
+    host_port, _, path = ws_url.removeprefix("ws://").partition("/")
+    host, port = host_port.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /{path}&name=sloth HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    sock.sendall(request.encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return sock
+
+
+async def test_slow_client_does_not_delay_the_room(
+    chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
+) -> None:
+    """A client that stops reading is dropped (410 afterwards) and its room is not delayed."""
+    alice = await chat_client("alice", chat_room)
+    sloth = await asyncio.to_thread(_silent_client, f"{chat_stack.ws_url}?room={chat_room}")
+    try:
+        joined = await alice.expect(of_type("presence", user="sloth", status="online"))
+        presence = await alice.presence()
+        assert "sloth" in presence["online"], joined
+        connections = chat_stack.client("dynamodb").query(
+            TableName=chat_stack.names.connections_table,
+            IndexName="room-index",
+            KeyConditionExpression="room = :r",
+            ExpressionAttributeValues={":r": {"S": chat_room}},
+        )["Items"]
+        sloth_id = next(
+            i["connectionId"]["S"] for i in connections if i["userName"]["S"] == "sloth"
+        )
+        api = chat_stack.management_client()
+        big = b'{"type": "bulk", "pad": "' + b"x" * 100_000 + b'"}'
+        results = []
+        for _ in range(200):
+            try:
+                await asyncio.to_thread(api.post_to_connection, ConnectionId=sloth_id, Data=big)
+                results.append("ok")
+            except api.exceptions.GoneException:
+                results.append("gone")
+                break
+        assert results[-1] == "gone", "the send buffer never filled"
+        started = time.monotonic()
+        await alice.say("still fast")
+        assert time.monotonic() - started < 5
+        await alice.expect(of_type("presence", user="sloth", status="offline"))
+    finally:
+        sloth.close()
