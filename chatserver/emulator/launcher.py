@@ -73,7 +73,10 @@ class EmbeddedEmulator:
             raise BackendError(
                 f"the embedded emulator did not start ({exc or 'timed out'}); its output:\n{detail}"
             ) from None
-        self._pump = asyncio.create_task(self._forward_output(), name="emulator-output")
+        assert self._process.stdout is not None
+        self._pump = asyncio.create_task(
+            self._forward_output(self._process.stdout), name="emulator-output"
+        )
         return self.url
 
     async def _await_ready(self) -> str:
@@ -88,10 +91,8 @@ class EmbeddedEmulator:
                 return text.removeprefix(_READY)
             self._output.append(text)
 
-    async def _forward_output(self) -> None:
-        assert self._process is not None
-        assert self._process.stdout is not None
-        while line := await self._process.stdout.readline():
+    async def _forward_output(self, stdout: asyncio.StreamReader) -> None:
+        while line := await stdout.readline():
             text = line.decode(errors="replace").rstrip()
             self._output.append(text)
             logger.info("%s", text)
