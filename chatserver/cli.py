@@ -14,7 +14,8 @@ import time
 from collections.abc import Sequence
 
 from chatserver import __version__
-from chatserver.errors import BackendError, ConfigurationError
+from chatserver.errors import BackendError, ChatError, ConfigurationError
+from chatserver.handlers.authorizer import DEFAULT_TOKEN_LIFETIME, issue_token
 from chatserver.server import PreparedServer, prepare
 from chatserver.settings import Settings, load_settings
 
@@ -42,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="(CHAT_LOG_LEVEL, default info)",
     )
+    token = commands.add_parser(
+        "token", help="issue a token for connecting when CHAT_AUTH_SECRET is set"
+    )
+    token.add_argument("--name", required=True, help="the user name the token proves")
+    token.add_argument(
+        "--ttl", type=int, default=DEFAULT_TOKEN_LIFETIME, help="lifetime in seconds (12 h)"
+    )
     return parser
 
 
@@ -57,10 +65,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 **_overrides(args, ("host", "port", "stage", "aws_endpoint_url", "log_level"))
             )
             return _serve(settings)
+        if args.command == "token":
+            return _token(load_settings(), args.name, args.ttl)
     except ConfigurationError as exc:
         print(f"chatserver: {exc.message}", file=sys.stderr)
         return 2
     return 2  # pragma: no cover - argparse requires a command
+
+
+def _token(settings: Settings, name: str, lifetime: int) -> int:
+    if settings.auth_secret is None:
+        raise ConfigurationError("CHAT_AUTH_SECRET is not set: there is nothing to sign with")
+    if lifetime <= 0:
+        raise ConfigurationError("--ttl must be a positive number of seconds")
+    try:
+        print(issue_token(settings.auth_secret.get_secret_value(), name, lifetime=lifetime))
+    except ChatError as exc:
+        raise ConfigurationError(f"--name: {exc.message}") from None
+    return 0
 
 
 def _serve(settings: Settings) -> int:

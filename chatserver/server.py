@@ -9,6 +9,7 @@ Lambda runtime and the embedded emulator.
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import uvicorn
@@ -16,6 +17,7 @@ import uvicorn
 from chatserver.gateway.app import create_app
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.ws_protocol import protocol_class
+from chatserver.handlers.catalog import FunctionSpec
 from chatserver.settings import Settings
 
 
@@ -68,11 +70,15 @@ class PreparedServer:
         await self.gateway.wait_ready()
 
 
-def prepare(settings: Settings) -> PreparedServer:
+def prepare(settings: Settings, functions: Sequence[FunctionSpec] | None = None) -> PreparedServer:
     """Bind the port and build the app; nothing runs until ``serve()``."""
     sock = bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": sock.getsockname()[1]})
-    app = create_app(settings)
+    try:
+        app = create_app(settings, functions)
+    except BaseException:
+        sock.close()
+        raise
     config = uvicorn.Config(
         app,
         ws=protocol_class(

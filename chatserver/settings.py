@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatserver.errors import ConfigurationError
@@ -118,6 +118,31 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(
         5.0, ge=0, description="Seconds to wait for closes and $disconnect handlers on Ctrl-C."
     )
+    connection_rate_limit: float = Field(
+        500.0, gt=0, description="New connections per second before 429, as AWS's account quota."
+    )
+    connection_burst: int = Field(500, ge=1, description="New connections accepted at once.")
+    management_rate_limit: float = Field(
+        10000.0, gt=0, description="@connections calls per second before 429."
+    )
+    management_burst: int = Field(5000, ge=1, description="@connections calls accepted at once.")
+
+    # -- Authorization --------------------------------------------------------------------------
+    auth_secret: SecretStr | None = Field(
+        None,
+        description="Set: $connect requires a token (HS256 JWT, sub = user name) checked by the "
+        "REQUEST authorizer. Unset: names are taken as given.",
+    )
+    verify_signatures: bool = Field(
+        False,
+        description="Verify @connections SigV4 signatures against CHAT_AWS_ACCESS_KEY_ID and "
+        "CHAT_AWS_SECRET_ACCESS_KEY (an Authorization header is always required).",
+    )
+    functions: str | None = Field(
+        None,
+        description="The Lambda function catalog, as package.module:ATTRIBUTE; "
+        "default: chatserver's own handlers.",
+    )
 
     @field_validator("aws_endpoint_url")
     @classmethod
@@ -127,6 +152,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters: an HS256 key shorter than the hash is weak"
+            )
+        return value
 
     @property
     def uses_embedded_emulator(self) -> bool:
@@ -143,5 +177,7 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
             name = field if field.startswith(ENV_PREFIX) else ENV_PREFIX + field.upper()
-            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+            shown = "hidden" if "secret" in name.lower() else repr(error.get("input"))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message} (got {shown})")
         raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None

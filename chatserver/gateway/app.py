@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -15,6 +15,7 @@ from chatserver import __version__
 from chatserver.gateway import health, invoke_api, management_api
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.websocket_api import refuse_unknown_path, websocket_endpoint
+from chatserver.handlers.catalog import FunctionSpec, load_catalog
 from chatserver.settings import Settings
 
 logger = logging.getLogger("chatserver.gateway")
@@ -31,9 +32,12 @@ def web_directory(settings: Settings) -> Path | None:
     return repository if repository.is_dir() else None
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The gateway for ``settings``; the backend starts with the app's lifespan."""
-    gateway = Gateway(settings)
+def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = None) -> FastAPI:
+    """The gateway for ``settings`` and a function catalog (default: ``CHAT_FUNCTIONS``, else
+    chatserver's own handlers); the backend starts with the app's lifespan."""
+    gateway = Gateway(
+        settings, load_catalog(settings.functions) if functions is None else functions
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -94,6 +94,19 @@ class EventBuilder:
             event["requestContext"]["authorizer"] = dict(info.authorizer)
         return event
 
+    def authorizer_request(self, info: ConnectionInfo, *, method_arn: str) -> dict[str, Any]:
+        """The REQUEST authorizer's input: the $connect event plus ``type`` and ``methodArn``."""
+        event = self.connect(ConnectionInfo(**{**info.__dict__, "authorizer": None}))
+        event["requestContext"].pop("authorizer", None)
+        return {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            **event,
+            "queryStringParameters": event.get("queryStringParameters", {}),
+            "multiValueQueryStringParameters": event.get("multiValueQueryStringParameters", {}),
+            "stageVariables": {},
+        }
+
     def message(self, info: ConnectionInfo, *, route_key: str, body: str) -> dict[str, Any]:
         now = now_ms()
         context = self._request_context(info, route_key=route_key, event_type="MESSAGE", now=now)

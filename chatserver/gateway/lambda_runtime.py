@@ -35,7 +35,7 @@ class LocalContext:
     invoked_function_arn: str
     aws_request_id: str
     deadline: float  # time.monotonic() value
-    environment: Mapping[str, str]
+    environment: Mapping[str, str]  # the function's environment variables (local extension)
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 256
     log_group_name: str = ""
@@ -80,7 +80,7 @@ class LocalLambdaRuntime:
         self._background: set[asyncio.Task[Invocation]] = set()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="lambda")
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
-        self.environment: Mapping[str, str] = {}
+        self.environment: dict[str, str] = {}
 
     def resolve(self, function_name: str) -> FunctionSpec:
         """A function by its deployed name (``chat-broadcast``) or short name (``broadcast``)."""

@@ -7,6 +7,10 @@ calls it with ``endpoint_url=http://HOST:PORT/{stage}``.
 - ``DELETE``: close the client's socket (204); its ``$disconnect`` runs.
 - An id that is closed or never existed: 410 GoneException; a malformed id: 400.
 
+Every call must be SigV4-signed (403 ForbiddenException otherwise; signatures are verified
+when ``CHAT_VERIFY_SIGNATURES`` is on) and calls past ``CHAT_MANAGEMENT_RATE_LIMIT`` per
+second answer 429 LimitExceededException.
+
 Errors carry ``x-amzn-ErrorType``, which AWS SDKs turn into typed exceptions, and a JSON
 ``message``. Clients send the id URL-encoded (``%40connections``, ``=`` as ``%3D``); the
 path is decoded before routing.
@@ -27,8 +31,10 @@ from chatserver.errors import (
     ClosedByApi,
     ConnectionGone,
     Forbidden,
+    LimitExceeded,
     PayloadTooLarge,
 )
+from chatserver.gateway import sigv4
 from chatserver.gateway.live import LiveConnection
 from chatserver.gateway.state import Gateway
 
@@ -44,10 +50,32 @@ def aws_error_response(error: ChatError) -> JSONResponse:
     )
 
 
-def _connection(request: Request, stage: str, connection_id: str) -> LiveConnection:
+async def _admit(request: Request) -> None:
+    """AWS's checks before any @connections call: a SigV4 signature, then the rate limit."""
+    gateway: Gateway = request.app.state.gateway
+    settings = gateway.settings
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    if settings.verify_signatures:
+        sigv4.verify(
+            method=request.method,
+            raw_path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
+            query_string=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=await request.body(),
+            access_key_id=settings.aws_access_key_id,
+            secret_access_key=settings.aws_secret_access_key,
+        )
+    else:
+        sigv4.require_signature(headers)
+    if not gateway.management_throttle.try_acquire():
+        raise LimitExceeded("Too Many Requests")
+
+
+async def _connection(request: Request, stage: str, connection_id: str) -> LiveConnection:
     gateway: Gateway = request.app.state.gateway
     if stage != gateway.settings.stage:
         raise Forbidden("Forbidden")
+    await _admit(request)
     if not CONNECTION_ID_PATTERN.match(connection_id):
         raise BadRequest(f"Invalid connectionId: {connection_id}")
     live = gateway.connections.get(connection_id)
@@ -60,7 +88,7 @@ def _connection(request: Request, stage: str, connection_id: str) -> LiveConnect
 async def post_to_connection(request: Request, stage: str, connection_id: str) -> Response:
     try:
         gateway: Gateway = request.app.state.gateway
-        live = _connection(request, stage, connection_id)
+        live = await _connection(request, stage, connection_id)
         data = await request.body()
         if len(data) > gateway.settings.post_size_limit:
             raise PayloadTooLarge(
@@ -81,7 +109,7 @@ async def post_to_connection(request: Request, stage: str, connection_id: str) -
 @router.get("/{stage}/@connections/{connection_id}")
 async def get_connection(request: Request, stage: str, connection_id: str) -> Response:
     try:
-        live = _connection(request, stage, connection_id)
+        live = await _connection(request, stage, connection_id)
     except ChatError as error:
         return aws_error_response(error)
     identity: dict[str, Any] = {"sourceIp": live.info.source_ip}
@@ -99,7 +127,7 @@ async def get_connection(request: Request, stage: str, connection_id: str) -> Re
 @router.delete("/{stage}/@connections/{connection_id}")
 async def delete_connection(request: Request, stage: str, connection_id: str) -> Response:
     try:
-        live = _connection(request, stage, connection_id)
+        live = await _connection(request, stage, connection_id)
     except ChatError as error:
         return aws_error_response(error)
     live.close(ClosedByApi("Connection Closed Normally"))

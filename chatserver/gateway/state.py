@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from chatserver.aws.function_config import FunctionConfig
 from chatserver.errors import BackendError, GoingAway
@@ -12,7 +13,9 @@ from chatserver.gateway.backend import Backend
 from chatserver.gateway.events import EventBuilder
 from chatserver.gateway.lambda_runtime import LocalLambdaRuntime
 from chatserver.gateway.live import ConnectionRegistry
-from chatserver.handlers.catalog import FUNCTIONS, FunctionSpec, by_route
+from chatserver.gateway.throttle import TokenBucket
+from chatserver.handlers.authorizer import SECRET_VARIABLE
+from chatserver.handlers.catalog import FunctionSpec, authorizer, routes, validate
 from chatserver.settings import Settings
 
 logger = logging.getLogger("chatserver.gateway")
@@ -32,13 +35,22 @@ def loopback_url(host: str, port: int) -> str:
 class Gateway:
     """Settings, backend, Lambda runtime, routes and open connections of one gateway."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, functions: Sequence[FunctionSpec]) -> None:
         self.settings = settings
+        self.functions = validate(functions)
         self.url = loopback_url(settings.host, settings.port)
         self.backend = Backend(settings)
         self.connections = ConnectionRegistry()
         self.events = EventBuilder(api_id=settings.api_id, stage=settings.stage)
-        self.routes: dict[str, FunctionSpec] = by_route()
+        self.routes: dict[str, FunctionSpec] = routes(self.functions)
+        #: The $connect authorizer, in use only when CHAT_AUTH_SECRET is set.
+        self.authorizer = authorizer(self.functions) if settings.auth_secret else None
+        self.connection_throttle = TokenBucket(
+            settings.connection_rate_limit, settings.connection_burst
+        )
+        self.management_throttle = TokenBucket(
+            settings.management_rate_limit, settings.management_burst
+        )
         self.runtime: LocalLambdaRuntime | None = None
         self.accepting = True
         self._startup: asyncio.Task[None] | None = None
@@ -67,7 +79,7 @@ class Gateway:
         endpoint = self.backend.endpoint
         assert endpoint is not None
         runtime = LocalLambdaRuntime(
-            FUNCTIONS,
+            self.functions,
             stack.names,
             concurrency=self.settings.lambda_concurrency,
         )
@@ -81,6 +93,8 @@ class Gateway:
             access_key_id=endpoint.access_key_id,
             secret_access_key=endpoint.secret_access_key,
         ).to_environment()
+        if self.settings.auth_secret is not None:
+            runtime.environment[SECRET_VARIABLE] = self.settings.auth_secret.get_secret_value()
         await asyncio.to_thread(runtime.load_all)
         self.runtime = runtime
         logger.info("backend ready (%s, %s)", self.backend.kind, endpoint.url)

@@ -1,7 +1,9 @@
 """The WebSocket API at ``/{stage}``: the connection lifecycle API Gateway runs around routes.
 
-1. The handshake waits for ``$connect``. A non-2xx result refuses it with that status (and the
-   handler's body); a ``Sec-WebSocket-Protocol`` header in the result picks the subprotocol.
+1. The handshake waits for ``$connect``: past the new-connection rate it is refused with 429;
+   with an authorizer, the authorizer runs first (401/403/500, see ``authorization``); then a
+   non-2xx result of ``$connect`` refuses it with that status (and the handler's body); a
+   ``Sec-WebSocket-Protocol`` header in the result picks the subprotocol.
 2. Each text frame is routed by ``$request.body.action`` and its handler invoked; a two-way
    route sends the handler's ``body`` back. Frames of one connection are handled concurrently
    (up to ``max_inflight_per_connection``; then the gateway stops reading that socket), as
@@ -23,6 +25,7 @@ from starlette.websockets import WebSocket
 from chatserver.chat.clock import now_ms
 from chatserver.chat.ids import new_aws_style_id
 from chatserver.errors import UnsupportedData
+from chatserver.gateway.authorization import authorize
 from chatserver.gateway.events import ConnectionInfo
 from chatserver.gateway.lambda_runtime import Invocation
 from chatserver.gateway.live import LiveConnection
@@ -42,7 +45,16 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         detail = gateway.backend.detail or "the backend is starting"
         await _refuse(websocket, 503, {"message": f"Service unavailable: {detail}"})
         return
+    if not gateway.connection_throttle.try_acquire():
+        await _refuse(websocket, 429, {"message": "Too Many Requests"})
+        return
     info = _connection_info(websocket)
+    if gateway.authorizer is not None:
+        decision = await authorize(gateway, gateway.authorizer, info)
+        if not decision.allowed:
+            await _refuse(websocket, decision.status, {"message": decision.message})
+            return
+        info.authorizer = decision.context
     subprotocol: str | None = None
     connect_route = gateway.routes.get("$connect")
     if connect_route is not None:

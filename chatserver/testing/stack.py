@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from chatserver.aws.endpoint import AwsEndpoint
 from chatserver.aws.names import ResourceNames
 from chatserver.errors import BackendError
 from chatserver.gateway.state import Gateway
+from chatserver.handlers.catalog import FunctionSpec
 from chatserver.server import PreparedServer, prepare
 from chatserver.settings import Settings
 
@@ -36,11 +37,18 @@ TEST_DEFAULTS: dict[str, Any] = {
 class ChatStack:
     """A running chatserver for tests: its URLs, settings, AWS clients and gateway."""
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        functions: Sequence[FunctionSpec] | None = None,
+        **overrides: Any,
+    ) -> None:
         base = settings if settings is not None else Settings(**{**TEST_DEFAULTS, **overrides})
         if settings is not None and overrides:
             base = settings.model_copy(update=overrides)
         self._requested = base
+        self._functions = functions
         self._prepared: PreparedServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -66,7 +74,7 @@ class ChatStack:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         try:
-            self._prepared = prepare(self._requested)
+            self._prepared = prepare(self._requested, self._functions)
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that called start()
             self._error = exc
             self._started.set()

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from chatserver.testing import ChatStack, of_type
 from chatserver.testing.plugin import ClientFactory
+from chatserver.testing.signing import sigv4_headers
 
 pytestmark = pytest.mark.asyncio
 
@@ -111,8 +112,9 @@ async def test_connection_id_is_url_encoded_by_clients(
     connection_id = await _connection_id(alice)
     encoded = connection_id.replace("=", "%3D")
     url = f"{chat_stack.management_url}/%40connections/{encoded}"
+    body = b'{"type": "raw"}'
     async with httpx.AsyncClient() as http:
-        response = await http.post(url, content=b'{"type": "raw"}')
+        response = await http.post(url, content=body, headers=sigv4_headers("POST", url, body))
     assert response.status_code == 200
     await alice.expect(of_type("raw"))
 
@@ -138,8 +140,9 @@ async def test_oversized_post_is_payload_too_large(
 
 async def test_malformed_connection_id_is_bad_request(chat_stack: ChatStack) -> None:
     """An id that cannot be a connection id answers 400 BadRequestException."""
+    url = f"{chat_stack.management_url}/@connections/nope"
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{chat_stack.management_url}/@connections/nope", content=b"x")
+        response = await http.post(url, content=b"x", headers=sigv4_headers("POST", url, b"x"))
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "BadRequestException"
 
