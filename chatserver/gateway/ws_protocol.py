@@ -5,6 +5,9 @@ ASGI hands the app whole messages, so a limit on single frames has to live in th
 ``max_size=(message limit, frame limit)``: a larger frame or message fails the connection with
 close code 1009 before its payload is read, as API Gateway does.
 
+A peer that disappears without a close frame (its pongs stop, or its TCP connection drops) is
+reported to the app with code 1006, so ``$disconnect`` says what happened.
+
 The protocol also publishes ``scope["extensions"]["chatserver.abort"]["abort"]``: the gateway
 calls it to drop a client that does not even read its close frame (a full TCP window).
 """
@@ -39,5 +42,21 @@ def protocol_class(*, frame_limit: int, message_limit: int) -> type[WebSocketsSa
         def _abort(self) -> None:
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.abort()
+
+        def keepalive_timeout(self) -> None:
+            # The peer vanished without a close frame: report 1006 to the app (uvicorn would
+            # report 1005, "closed without a status code", once the transport is gone).
+            if self.handshake_complete and not self.close_sent:
+                self.queue.put_nowait(
+                    {"type": "websocket.disconnect", "code": 1006, "reason": "Ping timeout"}
+                )
+            super().keepalive_timeout()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self.handshake_complete and not self.close_sent and self.conn.close_rcvd is None:
+                self.queue.put_nowait(
+                    {"type": "websocket.disconnect", "code": 1006, "reason": "Connection lost"}
+                )
+            super().connection_lost(exc)
 
     return LimitedWebSocketProtocol

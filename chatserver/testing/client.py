@@ -85,6 +85,11 @@ class ChatClient:
             async with self._arrived:
                 self._arrived.notify_all()
 
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed (``close_code`` then says how)."""
+        return self._reader.done()
+
     # -- sending -----------------------------------------------------------------------------
 
     async def send(self, frame: Mapping[str, Any] | str) -> None:
@@ -174,6 +179,12 @@ class ChatClient:
         async with asyncio.timeout(timeout):
             await asyncio.shield(self._reader)
         return self.close_code, self.close_reason
+
+    def drop(self) -> None:
+        """Cut the TCP connection without a close frame, as a lost network does."""
+        transport = self.connection.transport
+        if transport is not None:
+            transport.abort()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.connection.close(code, reason)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
-import socket
 import time
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from chatserver.aws.dynamo import to_item
 from chatserver.chat.clock import now_ms
 from chatserver.testing import ChatStack, of_type
+from chatserver.testing.faults import silent_client
 from chatserver.testing.plugin import ClientFactory
 
 pytestmark = pytest.mark.asyncio
@@ -79,31 +77,12 @@ async def test_stale_connection_is_removed_and_announced_offline(
     assert "Item" not in row
 
 
-def _silent_client(ws_url: str) -> socket.socket:
-    """A WebSocket client that completes the handshake and then never reads a byte."""
-    host_port, _, path = ws_url.removeprefix("ws://").partition("/")
-    host, port = host_port.rsplit(":", 1)
-    sock = socket.create_connection((host, int(port)))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /{path}&name=sloth HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    sock.sendall(request.encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += sock.recv(1)
-    assert response.startswith(b"HTTP/1.1 101"), response
-    return sock
-
-
 async def test_slow_client_does_not_delay_the_room(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
     """A client that stops reading is dropped (410 afterwards) and its room is not delayed."""
     alice = await chat_client("alice", chat_room)
-    sloth = await asyncio.to_thread(_silent_client, f"{chat_stack.ws_url}?room={chat_room}")
+    sloth = await asyncio.to_thread(silent_client, chat_stack.ws_url, "sloth", chat_room)
     try:
         joined = await alice.expect(of_type("presence", user="sloth", status="online"))
         presence = await alice.presence()

@@ -25,3 +25,36 @@ def test_the_readme_names_the_two_setup_commands() -> None:
     assert "make test" in README
     ci = (Path(__file__).parents[2] / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def _conformance_tests() -> list[tuple[str, object]]:
+    import importlib
+    import inspect
+
+    found = []
+    for path in sorted((Path(__file__).parents[1] / "conformance").glob("test_*.py")):
+        module = importlib.import_module(f"tests.conformance.{path.stem}")
+        found += [
+            (name, item)
+            for name, item in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("test_") and item.__module__ == module.__name__
+        ]
+    return found
+
+
+def test_every_conformance_test_names_its_aws_page() -> None:
+    """Each conformance test carries @pytest.mark.aws_doc with an AWS documentation page."""
+    unmarked = [
+        name
+        for name, test in _conformance_tests()
+        if not any(
+            mark.name == "aws_doc" and str(mark.args[0]).endswith(".html")
+            for mark in getattr(test, "pytestmark", [])
+        )
+    ]
+    assert unmarked == []
+
+
+def test_every_conformance_test_is_in_the_readme_table() -> None:
+    """The README's conformance table names every conformance test."""
+    assert [name for name, _ in _conformance_tests() if f"`{name}`" not in README] == []

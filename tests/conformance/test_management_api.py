@@ -11,17 +11,20 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from chatserver.testing import ChatStack, of_type
+from chatserver.testing import ChatClient, ChatStack, of_type
 from chatserver.testing.plugin import ClientFactory
 from chatserver.testing.signing import sigv4_headers
 
 pytestmark = pytest.mark.asyncio
+
+PAGE = "apigateway-how-to-call-websocket-api-connections.html"
 
 
 async def _connection_id(client) -> str:  # type: ignore[no-untyped-def]
     return str((await client.whoami())["connectionId"])
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_post_to_connection_delivers_the_data(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -36,6 +39,7 @@ async def test_post_to_connection_delivers_the_data(
     assert await alice.expect(of_type("notice")) == payload
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_get_connection_reports_times_and_identity(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -50,6 +54,7 @@ async def test_get_connection_reports_times_and_identity(
     assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "chat-test/1.0"}
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_last_active_at_moves_with_client_frames(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -65,6 +70,7 @@ async def test_last_active_at_moves_with_client_frames(
     assert after["ConnectedAt"] == before["ConnectedAt"]
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_delete_connection_closes_the_socket_and_runs_disconnect(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -80,6 +86,7 @@ async def test_delete_connection_closes_the_socket_and_runs_disconnect(
     await watcher.expect(of_type("presence", user="alice", status="offline"))
 
 
+@pytest.mark.aws_doc(PAGE)
 @pytest.mark.parametrize("operation", ["post_to_connection", "get_connection", "delete_connection"])
 async def test_unknown_connection_is_gone(chat_stack: ChatStack, operation: str) -> None:
     """Every operation on an id that never existed raises GoneException (410)."""
@@ -92,6 +99,7 @@ async def test_unknown_connection_is_gone(chat_stack: ChatStack, operation: str)
     assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_closed_connection_is_gone(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -104,6 +112,7 @@ async def test_closed_connection_is_gone(
         await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b"x")
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_connection_id_is_url_encoded_by_clients(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -119,6 +128,7 @@ async def test_connection_id_is_url_encoded_by_clients(
     await alice.expect(of_type("raw"))
 
 
+@pytest.mark.aws_doc("apigateway-execution-service-websocket-limits-table.html")
 async def test_oversized_post_is_payload_too_large(
     chat_stack: ChatStack, chat_client: ClientFactory, chat_room: str
 ) -> None:
@@ -138,6 +148,7 @@ async def test_oversized_post_is_payload_too_large(
     await alice.expect(of_type("fits"))
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_malformed_connection_id_is_bad_request(chat_stack: ChatStack) -> None:
     """An id that cannot be a connection id answers 400 BadRequestException."""
     url = f"{chat_stack.management_url}/@connections/nope"
@@ -147,9 +158,76 @@ async def test_malformed_connection_id_is_bad_request(chat_stack: ChatStack) -> 
     assert response.headers["x-amzn-ErrorType"] == "BadRequestException"
 
 
+@pytest.mark.aws_doc(PAGE)
 async def test_wrong_stage_is_forbidden(chat_stack: ChatStack) -> None:
     """The @connections API answers only under its own stage: 403 elsewhere."""
     async with httpx.AsyncClient() as http:
         response = await http.get(f"{chat_stack.http_url}/prod/@connections/R1kmxc2VNjMCFIA=")
     assert response.status_code == 403
     assert response.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+@pytest.mark.aws_doc(PAGE)
+async def test_unsigned_call_is_forbidden(chat_stack: ChatStack) -> None:
+    """A call without a SigV4 Authorization header answers 403 ForbiddenException."""
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{chat_stack.management_url}/@connections/R1kmxc2VNjMCFIA=")
+    assert response.status_code == 403
+    assert response.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    assert response.json() == {"message": "Missing Authentication Token"}
+
+
+@pytest.mark.aws_doc(PAGE)
+async def test_signature_is_verified_against_configured_credentials(
+    guarded_stack: ChatStack,
+) -> None:
+    """With verification on, a call signed with the configured key is served; others are 403."""
+    alice = await ChatClient.connect(guarded_stack.ws_url, "alice")
+    try:
+        connection_id = await _connection_id(alice)
+        url = f"{guarded_stack.management_url}/@connections/{connection_id}"
+        good = sigv4_headers(
+            "GET",
+            url,
+            access_key_id="AKIDCONFORMANCE",
+            secret_access_key="conformance-secret-key",
+        )
+        wrong_secret = sigv4_headers(
+            "GET", url, access_key_id="AKIDCONFORMANCE", secret_access_key="guess"
+        )
+        wrong_key = sigv4_headers(
+            "GET", url, access_key_id="AKIDOTHER", secret_access_key="conformance-secret-key"
+        )
+        async with httpx.AsyncClient() as http:
+            served = await http.get(url, headers=good)
+            forged = await http.get(url, headers=wrong_secret)
+            stranger = await http.get(url, headers=wrong_key)
+    finally:
+        await alice.close()
+    assert served.status_code == 200
+    assert (forged.status_code, stranger.status_code) == (403, 403)
+    assert forged.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+@pytest.mark.aws_doc(PAGE)
+async def test_handlers_sign_with_the_configured_credentials(guarded_stack: ChatStack) -> None:
+    """With verification on, the chat still works: handlers sign with the same credentials."""
+    alice = await ChatClient.connect(guarded_stack.ws_url, "alice", "signed-room")
+    try:
+        frame = await alice.say("signed and delivered")
+    finally:
+        await alice.close()
+    assert frame["text"] == "signed and delivered"
+
+
+@pytest.mark.aws_doc(PAGE)
+async def test_calls_past_the_rate_limit_are_429(throttled_stack: ChatStack) -> None:
+    """@connections calls past the configured rate answer 429 LimitExceededException."""
+    url = f"{throttled_stack.management_url}/@connections/R1kmxc2VNjMCFIA="
+    async with httpx.AsyncClient() as http:
+        responses = [await http.get(url, headers=sigv4_headers("GET", url)) for _ in range(8)]
+    codes = [response.status_code for response in responses]
+    assert codes[:4] == [410, 410, 410, 410]
+    assert 429 in codes[4:]
+    throttled = responses[codes.index(429)]
+    assert throttled.headers["x-amzn-ErrorType"] == "LimitExceededException"
