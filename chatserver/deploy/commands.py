@@ -87,6 +87,8 @@ def _package(args: argparse.Namespace) -> int:
 
 def _deploy_frontend(args: argparse.Namespace) -> int:
     session = boto3.session.Session(region_name=args.region)
+    if args.stack and session.region_name is None:
+        raise ConfigurationError("--stack needs a region: pass --region or set AWS_REGION")
     clients: dict[str, Any] = {"endpoint_url": args.endpoint_url}
     outputs = (
         frontend.stack_outputs(session.client("cloudformation", **clients), args.stack)

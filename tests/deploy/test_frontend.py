@@ -213,3 +213,14 @@ def test_html_is_uploaded_after_everything_it_references(web: Path) -> None:
     keys = [upload.key for upload in frontend.plan(web, WSS)]
     assert keys[-2:] == ["config.json", "index.html"]
     assert set(keys[:-2]) == set(FILES) - {"index.html"}
+
+
+def test_a_stack_without_a_region_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--stack with no region configured: exit 2 with how to give one."""
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert _deploy("--stack", "chatserver") == 2
+    assert "pass --region or set AWS_REGION" in capsys.readouterr().err
