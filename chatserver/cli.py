@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 
 from chatserver import __version__
+from chatserver.deploy import commands as deploy_commands
 from chatserver.errors import BackendError, ChatError, ConfigurationError
 from chatserver.handlers.authorizer import DEFAULT_TOKEN_LIFETIME, issue_token
 from chatserver.server import PreparedServer, prepare
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--ttl", type=int, default=DEFAULT_TOKEN_LIFETIME, help="lifetime in seconds (12 h)"
     )
+    deploy_commands.register(commands)
     return parser
 
 
@@ -67,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "token":
             return _token(load_settings(), args.name, args.ttl)
+        if args.command in deploy_commands.COMMANDS:
+            return deploy_commands.run(args)
     except ConfigurationError as exc:
         print(f"chatserver: {exc.message}", file=sys.stderr)
         return 2

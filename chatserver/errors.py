@@ -195,6 +195,12 @@ class BackendError(ChatError):
     aws_error_type = "ServiceUnavailableException"
 
 
+class DeployError(ChatError):
+    """Building the Lambda artifact or deploying to AWS failed; the message says what to fix."""
+
+    code = "DeployError"
+
+
 def internal_error_frame() -> dict[str, Any]:
     """The frame sent when something unexpected failed: no details leave the server."""
     return {"type": "error", "code": "InternalError", "message": "internal error"}

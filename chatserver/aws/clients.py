@@ -46,6 +46,7 @@ class AwsClients:
         self._session = boto3.session.Session(
             aws_access_key_id=self.config.access_key_id,
             aws_secret_access_key=self.config.secret_access_key,
+            aws_session_token=self.config.session_token,
             region_name=self.config.region,
         )
 

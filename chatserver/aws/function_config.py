@@ -21,6 +21,8 @@ ENDPOINT_URL = "AWS_ENDPOINT_URL"
 REGION = "AWS_REGION"
 ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name, not a secret
+#: Lambda runs functions with its role's temporary credentials: key, secret and this token.
+SESSION_TOKEN = "AWS_SESSION_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 #: Variables every function needs; the SAM template must set each of them.
 REQUIRED = (CONNECTIONS_TABLE, MESSAGES_TABLE, EVENT_BUS)
@@ -38,6 +40,7 @@ class FunctionConfig:
     endpoint_url: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
+    session_token: str | None = None
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> FunctionConfig:
@@ -53,6 +56,7 @@ class FunctionConfig:
             endpoint_url=env.get(ENDPOINT_URL) or None,
             access_key_id=env.get(ACCESS_KEY_ID) or None,
             secret_access_key=env.get(SECRET_ACCESS_KEY) or None,
+            session_token=env.get(SESSION_TOKEN) or None,
         )
 
     def to_environment(self) -> dict[str, str]:
@@ -68,6 +72,7 @@ class FunctionConfig:
             ENDPOINT_URL: self.endpoint_url,
             ACCESS_KEY_ID: self.access_key_id,
             SECRET_ACCESS_KEY: self.secret_access_key,
+            SESSION_TOKEN: self.session_token,
         }
         env.update({name: value for name, value in optional.items() if value})
         return env
