@@ -43,6 +43,15 @@ def protocol_class(*, frame_limit: int, message_limit: int) -> type[WebSocketsSa
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.abort()
 
+        async def send(self, message: Any) -> None:
+            await super().send(message)
+            if message["type"] == "websocket.http.response.body" and not message.get(
+                "more_body", False
+            ):
+                # A refused handshake is complete: without this uvicorn logs a spurious
+                # "ASGI callable returned without completing handshake" error.
+                self.handshake_complete = True
+
         def keepalive_timeout(self) -> None:
             # The peer vanished without a close frame: report 1006 to the app (uvicorn would
             # report 1005, "closed without a status code", once the transport is gone).
