@@ -13,6 +13,12 @@
    execution in moto's own Step Functions backend; a Lambda target is invoked through the
    bridge above. Pattern matching and input transformation stay moto's.
 
+3. Lambda tasks of state machines. moto's engine reaches Lambda through a boto3 call back
+   into the moto server, which then hits bridge 1; ``forward_tasks`` short-cuts that round
+   trip for functions moto knows, sending the task's payload to the gateway directly (same
+   payload, same result, same ``FunctionError``). Unknown functions still take moto's own path,
+   so its errors stay moto's.
+
 Nothing else of AWS is re-implemented here: DynamoDB, rule matching and state machine
 execution are moto's.
 """
@@ -72,6 +78,50 @@ def _plain_event(event: dict[str, Any]) -> dict[str, Any]:
         moment = datetime.fromtimestamp(shaped["time"], tz=UTC)
         shaped["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return shaped
+
+
+def _decoded(payload: bytes) -> Any:
+    """A Lambda result as moto's engine represents it: JSON if it parses, else text."""
+    text = payload.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def forward_tasks(forwarder: LambdaForwarder) -> None:
+    """Bridge 3: send Step Functions Lambda tasks straight to the gateway (import the engine
+    first)."""
+    from moto.awslambda.utils import get_backend as lambda_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.utilities.arns import parse_arn
+
+    through_moto = lambda_eval_utils._invoke_lambda_function
+
+    def invoke_task(parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
+        name = str(parameters.get("FunctionName", ""))
+        account = parse_arn(name).account if name.startswith("arn:") else DEFAULT_ACCOUNT_ID
+        try:
+            lambda_backend(account, region).get_function(name, None)
+        except Exception:  # noqa: BLE001 - unknown to moto: its own path reports the error
+            return through_moto(
+                parameters=parameters, region=region, state_credentials=state_credentials
+            )
+        payload = parameters.get("Payload") or b"{}"
+        if isinstance(payload, str):
+            payload = payload.encode()
+        result, function_error = forwarder.invoke(name, payload)
+        response: dict[str, Any] = {
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": _decoded(result),
+        }
+        if function_error:
+            response["FunctionError"] = function_error
+        return response
+
+    lambda_eval_utils._invoke_lambda_function = invoke_task
 
 
 def install(gateway_url: str) -> LambdaForwarder:

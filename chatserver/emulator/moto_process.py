@@ -16,6 +16,10 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatserver.emulator.bridges import LambdaForwarder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from chatserver.emulator.bridges import install
 
-    install(args.gateway_url)
+    forwarder = install(args.gateway_url)
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -41,12 +45,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"READY http://{host}:{port}", flush=True)
 
     stop = threading.Event()
+    # Step Functions' engine takes about a second to import: load it while the gateway
+    # provisions the tables, then cache what it recomputes for every execution.
+    threading.Thread(target=_prepare_step_functions, args=(stop, forwarder), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=_exit_on_stdin_close, args=(stop,), daemon=True).start()
     stop.wait()
     server.stop()
     return 0
+
+
+def _prepare_step_functions(stop: threading.Event, forwarder: LambdaForwarder) -> None:
+    import moto.stepfunctions.parser.models  # noqa: F401
+
+    from chatserver.emulator import speedups
+    from chatserver.emulator.bridges import forward_tasks
+
+    forward_tasks(forwarder)
+    speedups.install()
+    speedups.start_pruning(stop)
 
 
 def _exit_on_stdin_close(stop: threading.Event) -> None:
