@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import urllib3
 from botocore.config import Config
 
 from chatserver.aws.function_config import FunctionConfig
+from chatserver.aws.management import ConnectionsApi
+from chatserver.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 MAX_POOL_CONNECTIONS = 64
 
 _BOTO_CONFIG = Config(
+    parameter_validation=False,  # requests are built by this package's own typed code
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=5,
     read_timeout=30,
@@ -41,6 +44,7 @@ class AwsClients:
     config: FunctionConfig
     _session: boto3.session.Session = field(init=False, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _http: urllib3.PoolManager = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._session = boto3.session.Session(
@@ -49,6 +53,7 @@ class AwsClients:
             aws_session_token=self.config.session_token,
             region_name=self.config.region,
         )
+        self._http = urllib3.PoolManager(num_pools=4, maxsize=MAX_POOL_CONNECTIONS)
 
     def _client(self, service: str, endpoint_url: str | None) -> Any:
         key = f"{service} {endpoint_url}"
@@ -75,12 +80,15 @@ class AwsClients:
         client: EventBridgeClient = self._client("events", self.config.endpoint_url)
         return client
 
-    def management(self, endpoint_url: str) -> ApiGatewayManagementApiClient:
-        """The @connections client for one API endpoint (``https://{domain}/{stage}``)."""
-        client: ApiGatewayManagementApiClient = self._client(
-            "apigatewaymanagementapi", endpoint_url
+    def connections_api(self, endpoint_url: str) -> ConnectionsApi:
+        """The @connections API of one stage (``https://{domain}/{stage}``), signed with this
+        configuration's credentials."""
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise ConfigurationError("no AWS credentials to sign @connections calls with")
+        return ConnectionsApi(
+            endpoint_url, credentials=credentials, region=self.config.region, http=self._http
         )
-        return client
 
 
 _by_config: dict[FunctionConfig, AwsClients] = {}

@@ -43,7 +43,7 @@ class Services:
     events: EventPublisher
 
     def connections_api(self, endpoint_url: str) -> ConnectionsApi:
-        return ConnectionsApi(self.clients.management(endpoint_url))
+        return self.clients.connections_api(endpoint_url)
 
 
 _services: dict[FunctionConfig, Services] = {}
