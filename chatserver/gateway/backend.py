@@ -64,7 +64,10 @@ class Backend:
                     account_id=await account_id(clients),
                 )
                 self.stack = await provision(
-                    clients, names, state_machine_type=self._settings.state_machine_type
+                    clients,
+                    names,
+                    state_machine_type=self._settings.state_machine_type,
+                    broadcast_bridge=self._settings.bridge,
                 )
         except (BackendError, BotoCoreError, ClientError, OSError) as exc:
             self.state = BackendState.FAILED

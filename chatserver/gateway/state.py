@@ -8,11 +8,12 @@ import logging
 
 from chatserver.aws.function_config import FunctionConfig
 from chatserver.errors import BackendError, GoingAway
+from chatserver.gateway.activity_worker import ActivityWorker
 from chatserver.gateway.backend import Backend
 from chatserver.gateway.events import EventBuilder
 from chatserver.gateway.lambda_runtime import LocalLambdaRuntime
 from chatserver.gateway.live import ConnectionRegistry
-from chatserver.handlers.catalog import FUNCTIONS, FunctionSpec, by_route
+from chatserver.handlers.catalog import FUNCTIONS, FunctionSpec, by_name, by_route
 from chatserver.settings import Settings
 
 logger = logging.getLogger("chatserver.gateway")
@@ -40,6 +41,7 @@ class Gateway:
         self.events = EventBuilder(api_id=settings.api_id, stage=settings.stage)
         self.routes: dict[str, FunctionSpec] = by_route()
         self.runtime: LocalLambdaRuntime | None = None
+        self.activity_worker: ActivityWorker | None = None
         self.accepting = True
         self._startup: asyncio.Task[None] | None = None
 
@@ -83,7 +85,23 @@ class Gateway:
         ).to_environment()
         await asyncio.to_thread(runtime.load_all)
         self.runtime = runtime
-        logger.info("backend ready (%s, %s)", self.backend.kind, endpoint.url)
+        if stack.broadcast_bridge == "activity":
+            worker = ActivityWorker(
+                endpoint,
+                stack.broadcast_arn,
+                runtime,
+                by_name()["broadcast"],
+                pollers=self.settings.activity_pollers,
+                grace=self.settings.shutdown_timeout,
+            )
+            await worker.start()
+            self.activity_worker = worker
+        logger.info(
+            "backend ready (%s, %s, broadcast through %s)",
+            self.backend.kind,
+            endpoint.url,
+            stack.broadcast_bridge,
+        )
 
     async def drain(self) -> None:
         """Stop accepting connections and close the open ones with 1001, running $disconnect."""
@@ -95,13 +113,16 @@ class Gateway:
         )
 
     async def stop(self) -> None:
-        """Release everything: connections, the startup task, the runtime, the emulator."""
+        """Release everything: connections, the startup task, the activity worker, the runtime,
+        the emulator."""
         await self.drain()
         if self._startup is not None and not self._startup.done():
             self._startup.cancel()
         if self._startup is not None:
             with contextlib.suppress(asyncio.CancelledError, BackendError):
                 await self._startup
+        if self.activity_worker is not None:
+            await self.activity_worker.stop()
         if self.runtime is not None:
             self.runtime.shutdown()
         await self.backend.stop()
