@@ -18,7 +18,8 @@ notes (``shared/notes/aws-emulators.md``):
 - The environment: ``OVERRIDE_IN_DOCKER=0`` (these machines look like a container to LocalStack,
   which would then write to system folders), ``FILESYSTEM_ROOT`` in the instance's folder, the
   services chatserver needs plus ``sts`` and ``iam`` (EventBridge assumes a role to start Step
-  Functions), on a loopback port.
+  Functions), on a loopback port. One addition to the notes: ``DNS_ADDRESS=0``, since on the
+  host LocalStack's DNS server would otherwise try to bind port 53 on every interface.
 
 The venv, the DynamoDB Local files and the jar are cached in ``CHAT_LOCALSTACK_CACHE`` (default
 ``~/.cache/chatserver/localstack``), so only the first start installs (about 30 s, 500 MB).
@@ -78,6 +79,12 @@ class HostError(Exception):
 
 
 # -- where things are ------------------------------------------------------------------------
+
+
+def default_init_dir() -> Path | None:
+    """The checkout's ``localstack/init`` hooks (the ones compose mounts), if there is one."""
+    hooks = Path(__file__).resolve().parents[2] / "localstack" / "init"
+    return hooks if hooks.is_dir() else None
 
 
 def default_cache_dir() -> Path:
@@ -345,9 +352,24 @@ class Instance:
             SERVICES=SERVICES,
             DISABLE_EVENTS="1",
             SKIP_SSL_CERT_DOWNLOAD="1",
+            # No DNS server: on the host it would try to bind port 53 on every interface.
+            DNS_ADDRESS="0",
             PYTHONUNBUFFERED="1",
         )
         return env
+
+    def _link_init_hooks(self, init_dir: Path | None) -> None:
+        """LocalStack runs the hooks of ``$FILESYSTEM_ROOT/etc/localstack/init/<stage>.d``."""
+        if init_dir is None:
+            return
+        parent = self.filesystem_root / "etc" / "localstack"
+        parent.mkdir(parents=True, exist_ok=True)
+        link = parent / "init"
+        if link.is_symlink():
+            link.unlink()
+        elif link.exists():
+            shutil.rmtree(link)
+        link.symlink_to(init_dir.resolve(), target_is_directory=True)
 
     def _link_dynamodb_local(self, cache: Cache) -> None:
         """Put the cached DynamoDB Local where LocalStack looks for its installed copy."""
@@ -369,6 +391,7 @@ class Instance:
         *,
         port: int = 0,
         timeout: float = DEFAULT_START_TIMEOUT,
+        init_dir: Path | None = None,
         log: Log | None = None,
     ) -> str:
         """Start LocalStack in the background and wait until DynamoDB answers; its URL."""
@@ -382,6 +405,7 @@ class Instance:
             log(f"prepared in {cache.install(log):.1f} s")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._link_dynamodb_local(cache)
+        self._link_init_hooks(init_dir)
         port = port or free_port()
         started = time.monotonic()
         with self.log_file.open("wb") as output:
@@ -519,7 +543,7 @@ def _wait_until_ready(url: str, process: subprocess.Popen[bytes], deadline: floa
             raise HostError("LocalStack did not become healthy in time")
         time.sleep(0.2)
     warm_up_deadline = max(deadline, time.monotonic() + DYNAMODB_WARM_UP_TIMEOUT)
-    while not dynamodb_answers(url):
+    while not (_init_completed(url) and dynamodb_answers(url)):
         if process.poll() is not None:
             raise HostError(f"LocalStack exited with code {process.returncode} while starting")
         if time.monotonic() > warm_up_deadline:
@@ -536,6 +560,15 @@ def _services_available(url: str) -> bool:
     states = health.get("services", {})
     wanted = ("dynamodb", "events", "stepfunctions", "sts", "iam")
     return all(states.get(name) in ("available", "running") for name in wanted)
+
+
+def _init_completed(url: str) -> bool:
+    """The ready stage's init hooks have run (what compose's health check waits for)."""
+    try:
+        with urllib.request.urlopen(f"{url}/_localstack/init/ready", timeout=2) as response:  # noqa: S310 - loopback http
+            return json.load(response).get("completed") is True
+    except (OSError, ValueError):
+        return False
 
 
 def dynamodb_answers(url: str, timeout: float = 15.0) -> bool:
@@ -572,6 +605,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--state-dir", type=Path, help="pid file, port, log and data (default <cache>/run)"
     )
+    parser.add_argument(
+        "--init-dir",
+        type=Path,
+        help="LocalStack init hooks folder (default: the checkout's localstack/init)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("install", help="prepare the cache (venv, DynamoDB Local, agent jar)")
@@ -603,7 +641,10 @@ def _command(args: argparse.Namespace, cache: Cache, instance: Instance, log: Lo
         log(f"cache ready in {cache.root} ({seconds:.1f} s)")
         return 0
     if args.command in ("start", "run"):
-        url = instance.start(cache, port=args.port, timeout=args.timeout, log=log)
+        init_dir = args.init_dir or default_init_dir()
+        url = instance.start(
+            cache, port=args.port, timeout=args.timeout, init_dir=init_dir, log=log
+        )
         print(url, flush=True)
         if args.command == "start":
             return 0

@@ -63,7 +63,11 @@ class TestBackend:
         cache = localstack_host.Cache(localstack_host.default_cache_dir())
         self._instance = localstack_host.Instance(self._state_dir)
         try:
-            return self._instance.start(cache, log=localstack_host.Log(quiet=True))
+            return self._instance.start(
+                cache,
+                init_dir=localstack_host.default_init_dir(),
+                log=localstack_host.Log(quiet=True),
+            )
         except localstack_host.HostError as exc:
             self.stop()
             raise ConfigurationError(f"{BACKEND_ENV}=localstack: {exc}") from None

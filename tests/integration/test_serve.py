@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -212,3 +213,17 @@ async def test_provisioning_twice_finds_what_the_first_made(chat_stack: ChatStac
     assert first == second
     tables = chat_stack.client("dynamodb").list_tables()["TableNames"]
     assert {names.connections_table, names.messages_table} <= set(tables)
+
+
+def test_dockerfile_health_check_passes_against_a_ready_gateway(chat_stack: ChatStack) -> None:
+    """The Dockerfile's HEALTHCHECK command exits 0 against a gateway whose /healthz is 200."""
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)
+    check = next(line for line in joined.splitlines() if line.startswith("HEALTHCHECK"))
+    command = json.loads(check.split(" CMD ", 1)[1])
+    port = chat_stack.http_url.rsplit(":", 1)[1]
+    command[2] = command[2].replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    result = subprocess.run(
+        [sys.executable, *command[1:]], capture_output=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr

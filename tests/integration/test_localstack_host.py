@@ -1,0 +1,59 @@
+"""The no-Docker LocalStack runner, started for real (a second instance beside the session's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+NEEDS_INSTALL = "needs the LocalStack install that the localstack backend prepares"
+
+
+def _script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "localstack" / "run-local.sh"), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.backend("localstack", reason=NEEDS_INSTALL)
+def test_start_runs_the_hooks_and_stop_ends_localstack_and_its_jvm(tmp_path: Path) -> None:
+    """start serves on a free port with the init hook run; stop leaves no process behind."""
+    state = tmp_path / "state"
+    try:
+        started = _script("--state-dir", str(state), "start")
+        assert started.returncode == 0, started.stderr
+        url = started.stdout.strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert _script("--state-dir", str(state), "url").stdout.strip() == url
+        with urllib.request.urlopen(f"{url}/_localstack/init/ready", timeout=5) as response:
+            init = json.load(response)
+        assert init["completed"] is True
+        assert init["scripts"] == [
+            {"stage": "READY", "name": "10-warm-dynamodb.py", "state": "SUCCESSFUL"}
+        ]
+        assert len(_processes_mentioning(str(state))) >= 2  # LocalStack and the JVM
+    finally:
+        stopped = _script("--state-dir", str(state), "stop")
+    assert stopped.returncode == 0
+    assert _processes_mentioning(str(state)) == []
+    assert _script("--state-dir", str(state), "status").returncode == 3
