@@ -83,13 +83,20 @@ async def provision(
     *,
     state_machine_type: str = "STANDARD",
     broadcast_bridge: BroadcastBridge = "lambda",
+    activity_run: str | None = None,
 ) -> ProvisionedStack:
-    """Make sure every resource exists and is current; what was made or found."""
+    """Make sure every resource exists and is current; what was made or found.
+
+    With the activity bridge, ``activity_run`` names the activity of one gateway run
+    (``{prefix}-broadcast-{run}``): LocalStack keeps a ``GetActivityTask`` poll up to 60 s after
+    its client went away and would hand it a task nobody reads, so a gateway restarted with the
+    same prefix must not poll (and route tasks to) the activity of the one before.
+    """
     for table in all_tables(names):
         await _ensure_table(clients, table)
     role_arn = await _ensure_role(clients, names)
     if broadcast_bridge == "activity":
-        broadcast_arn = await _ensure_broadcast_activity(clients, names)
+        broadcast_arn = await _ensure_broadcast_activity(clients, names, activity_run)
     else:
         broadcast_arn = await _ensure_broadcast_function(clients, names, role_arn)
     state_machine_arn = await _ensure_state_machine(
@@ -193,11 +200,20 @@ async def _ensure_broadcast_function(
     return str(found["Configuration"]["FunctionArn"])
 
 
-async def _ensure_broadcast_activity(clients: AsyncClients, names: ResourceNames) -> str:
+async def _ensure_broadcast_activity(
+    clients: AsyncClients, names: ResourceNames, run: str | None
+) -> str:
     """The activity the gateway polls; CreateActivity returns the existing one by name."""
     sfn = await clients.client("stepfunctions")
-    created = await sfn.create_activity(name=names.function(BROADCAST_FUNCTION))
+    name = names.function(BROADCAST_FUNCTION) + (f"-{run}" if run else "")
+    created = await sfn.create_activity(name=name)
     return str(created["activityArn"])
+
+
+async def retire_activity(clients: AsyncClients, activity_arn: str) -> None:
+    """Delete a gateway run's activity once its worker stopped (no one polls it any more)."""
+    sfn = await clients.client("stepfunctions")
+    await sfn.delete_activity(activityArn=activity_arn)
 
 
 async def _ensure_state_machine(

@@ -282,11 +282,12 @@ class Log:
 # -- one running instance --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Instance:
     """A LocalStack started by this module: its state folder holds pid, port and log."""
 
-    state_dir: Path
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self._process: subprocess.Popen[bytes] | None = None  # when started by this object
 
     @property
     def pid_file(self) -> Path:
@@ -418,6 +419,7 @@ class Instance:
                 cwd=self.state_dir,
                 start_new_session=True,  # its own process group: stop() ends the JVM too
             )
+        self._process = process
         self.pid_file.write_text(f"{process.pid}\n")
         self.port_file.write_text(f"{port}\n")
         url = f"http://127.0.0.1:{port}"
@@ -475,8 +477,9 @@ class Instance:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child, signal.SIGKILL)
                     stopped = True
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, os.WNOHANG)
+        if self._process is not None:
+            self._process.wait(timeout)  # reap it (it was killed above)
+            self._process = None
         self.pid_file.unlink(missing_ok=True)
         self.children_file.unlink(missing_ok=True)
         return stopped

@@ -16,7 +16,8 @@ import pytest
 from chatserver.aws.endpoint import AwsEndpoint
 from chatserver.gateway.activity_worker import ActivityWorker
 from chatserver.handlers.catalog import by_name
-from chatserver.testing import ChatStack
+from chatserver.testing import ChatClient, ChatStack, of_type
+from chatserver.testing.backends import TestBackend
 from chatserver.testing.plugin import ClientFactory
 
 pytestmark = pytest.mark.asyncio
@@ -96,14 +97,14 @@ async def test_worker_keeps_retrying_an_unreachable_endpoint_and_stops_at_once(
     async def scenario() -> tuple[int, bool, float]:
         worker = _worker(chat_stack, nowhere, arn)
         await worker.start()
-        await _wait_for(lambda: worker.poll_errors >= 6)
+        await _wait_for(lambda: worker.poll_errors >= 4)
         began = time.monotonic()
         await worker.stop()
         return worker.poll_errors, worker.running, time.monotonic() - began
 
     errors, running, stop_seconds = chat_stack.call(scenario())
     print(f"stopped in {stop_seconds * 1000:.0f} ms after {errors} failed polls")
-    assert errors >= 6
+    assert errors >= 4
     assert not running
     assert stop_seconds < 5  # a hang guard: stop() must not wait for a backoff or a poll
 
@@ -123,6 +124,7 @@ async def test_stop_cancels_pending_long_polls(chat_stack: ChatStack) -> None:
         return worker.running, time.monotonic() - began
 
     running, stop_seconds = chat_stack.call(scenario())
+    await asyncio.to_thread(sfn.delete_activity, activityArn=activity["activityArn"])
     print(f"stopped in {stop_seconds * 1000:.0f} ms with long polls pending")
     assert not running
     assert stop_seconds < 5  # a hang guard against waiting out the 60 s poll
@@ -193,24 +195,25 @@ async def single_task_machine(chat_stack: ChatStack) -> AsyncIterator[tuple[str,
 async def test_worker_resumes_after_the_endpoint_comes_back(
     chat_stack: ChatStack, single_task_machine: tuple[str, str], chat_room: str
 ) -> None:
-    """Polls fail while the endpoint is cut off; once it is back, tasks are run and reported."""
+    """Polls fail while the endpoint does not answer; once it does, tasks are run and reported.
+
+    The endpoint is down from the start: a connection cut while polls are pending would leave
+    LocalStack holding those polls for up to 60 s and handing them tasks nobody reads.
+    """
     activity, machine = single_task_machine
     target_port = int(str(chat_stack.endpoint.url).rsplit(":", 1)[1])
     proxy = Interruptible(target_port)
     through_proxy = AwsEndpoint(f"http://127.0.0.1:{proxy.port}", "us-east-1", "test", "test")
     sfn = chat_stack.client("stepfunctions")
 
-    async def cut_off() -> ActivityWorker:
-        await proxy.up()
+    async def down_then_up() -> ActivityWorker:
         worker = _worker(chat_stack, through_proxy, activity)
         await worker.start()
-        await asyncio.sleep(1.5)
-        await proxy.down()
         await _wait_for(lambda: worker.poll_errors >= 3)
         await proxy.up()
         return worker
 
-    worker = chat_stack.call(cut_off())
+    worker = chat_stack.call(down_then_up())
     try:
         task_input = {"room": chat_room, "frame": {"type": "notice"}, "connectionIds": []}
         started = await asyncio.to_thread(
@@ -242,3 +245,28 @@ async def test_healthz_reports_the_endpoint_and_the_bridge(chat_stack: ChatStack
     assert health["backend"] == "external"
     assert health["endpoint"] == chat_stack.endpoint.url
     assert health["broadcastBridge"] == "activity"
+
+
+@pytest.mark.backend("localstack", reason=NEEDS_ACTIVITIES)
+async def test_a_restarted_gateway_loses_no_broadcast_to_its_predecessors_polls(
+    chat_backend: TestBackend, chat_room: str
+) -> None:
+    """A gateway restarted on the same prefix delivers every message, although the polls of
+    the one before are still pending in LocalStack (it keeps them up to 60 s)."""
+    settings = chat_backend.settings(suffix="restart")
+    with ChatStack(**settings) as first:
+        first_activity = first.gateway.backend.stack.broadcast_arn  # type: ignore[union-attr]
+        await asyncio.sleep(1.5)  # every poller is inside a long poll when it stops
+    with ChatStack(**settings) as second:
+        assert second.gateway.backend.stack.broadcast_arn != first_activity  # type: ignore[union-attr]
+        alice = await ChatClient.connect(second.ws_url, "alice", chat_room)
+        bob = await ChatClient.connect(second.ws_url, "bob", chat_room)
+        try:
+            for index in range(6):
+                sent = await alice.say(f"after restart {index}", timeout=15)
+                await bob.expect(of_type("message", messageId=sent["messageId"]), timeout=15)
+            frames = bob.matching(of_type("message"))
+            assert len(frames) == 6
+        finally:
+            await alice.close()
+            await bob.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -23,12 +24,14 @@ def _script(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _processes_mentioning(text: str) -> list[int]:
+def _processes_of(state: Path) -> list[int]:
+    """Processes running in ``state`` (LocalStack) or naming it (the DynamoDB Local JVM)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if text.encode() in (entry / "cmdline").read_bytes():
+                in_state = str(state) in os.readlink(entry / "cwd")
+                if in_state or str(state).encode() in (entry / "cmdline").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 continue
@@ -51,9 +54,9 @@ def test_start_runs_the_hooks_and_stop_ends_localstack_and_its_jvm(tmp_path: Pat
         assert init["scripts"] == [
             {"stage": "READY", "name": "10-warm-dynamodb.py", "state": "SUCCESSFUL"}
         ]
-        assert len(_processes_mentioning(str(state))) >= 2  # LocalStack and the JVM
+        assert len(_processes_of(state)) >= 2  # LocalStack and the JVM
     finally:
         stopped = _script("--state-dir", str(state), "stop")
     assert stopped.returncode == 0
-    assert _processes_mentioning(str(state)) == []
+    assert _processes_of(state) == []
     assert _script("--state-dir", str(state), "status").returncode == 3
