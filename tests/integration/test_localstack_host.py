@@ -52,7 +52,8 @@ def test_start_runs_the_hooks_and_stop_ends_localstack_and_its_jvm(tmp_path: Pat
             init = json.load(response)
         assert init["completed"] is True
         assert init["scripts"] == [
-            {"stage": "READY", "name": "10-warm-dynamodb.py", "state": "SUCCESSFUL"}
+            {"stage": "READY", "name": "00-fix-activity-task-race.py", "state": "SUCCESSFUL"},
+            {"stage": "READY", "name": "10-warm-dynamodb.py", "state": "SUCCESSFUL"},
         ]
         assert len(_processes_of(state)) >= 2  # LocalStack and the JVM
     finally:

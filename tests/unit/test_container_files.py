@@ -74,7 +74,8 @@ def test_localstack_mounts_the_init_hooks() -> None:
     volumes = COMPOSE["services"]["localstack"]["volumes"]
     assert "./localstack/init:/etc/localstack/init:ro" in volumes
     assert sorted(p.name for p in (ROOT / "localstack/init/ready.d").iterdir()) == [
-        "10-warm-dynamodb.py"
+        "00-fix-activity-task-race.py",
+        "10-warm-dynamodb.py",
     ]
 
 
