@@ -88,8 +88,8 @@ class Settings(BaseSettings):
         8,
         ge=1,
         le=64,
-        description="Concurrent GetActivityTask long polls of the activity bridge; LocalStack "
-        "looks for a task once a second per poll, so more pollers mean less latency.",
+        description="Concurrent GetActivityTask long polls of the activity bridge, each at its "
+        "own slot of LocalStack's one-second check cycle: a task waits about 1/pollers s.",
     )
 
     # -- Resources ----------------------------------------------------------------------------

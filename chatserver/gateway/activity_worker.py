@@ -6,9 +6,13 @@ Lambda ARN: a bare task on an activity has the same input and output as one on a
 function, and the ASL file stays the one that deploys to AWS. This worker plays the activity's
 worker fleet inside the gateway process:
 
-- ``pollers`` tasks each long-poll ``GetActivityTask``. LocalStack looks for a queued task once a
-  second per poll (and answers empty after 60 s), so the pollers are started at even offsets
-  within a second: a task waits about ``1 / pollers`` s for a poll to see it.
+- ``pollers`` tasks each long-poll ``GetActivityTask``. LocalStack looks for a queued task when
+  a poll arrives and then once a second (answering empty after 60 s), so each poller owns a
+  slot, ``index / pollers`` of a second, and sends every poll at its slot: a task waits at most
+  ``1 / pollers`` s for a poll to see it. Re-polling at once after a task instead lets the
+  pollers' phases drift together (each win moves the winner's phase by the task's duration)
+  until they all look at the same instant and a task waits up to a second; measured with 8
+  pollers, the median delivery went from 0.4-0.8 s to about 0.1 s.
 - A task's input is handed to the broadcast handler through the gateway's local Lambda runtime
   (the same ``invoke`` the Invoke API uses); its result is sent back with ``SendTaskSuccess``.
   A handler error or timeout is sent with ``SendTaskFailure``: the error is the exception's type
@@ -40,6 +44,8 @@ from chatserver.handlers.catalog import FunctionSpec
 
 logger = logging.getLogger("chatserver.activity")
 
+#: LocalStack looks for a queued activity task once per this many seconds in each poll.
+POLL_PERIOD = 1.0
 #: Longest wait between retries against an endpoint that does not answer.
 MAX_BACKOFF = 5.0
 FIRST_BACKOFF = 0.2
@@ -78,6 +84,7 @@ class ActivityWorker:
         self._loops: list[asyncio.Task[None]] = []
         self._polling: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._epoch = 0.0
         self.worker_name = f"chatserver-{socket.gethostname()}-{os.getpid()}"[:80]
         #: Counters for logs and tests: tasks completed, failed, and failed polls.
         self.succeeded = 0
@@ -98,10 +105,11 @@ class ActivityWorker:
         )
         self._clients = AsyncClients(self._endpoint, config=config)
         self._client = await self._clients.client("stepfunctions")
+        self._epoch = asyncio.get_running_loop().time()
         for index in range(self._pollers):
-            offset = index / self._pollers
+            slot = index * POLL_PERIOD / self._pollers
             self._loops.append(
-                asyncio.create_task(self._poll_loop(offset), name=f"activity-poller-{index}")
+                asyncio.create_task(self._poll_loop(slot), name=f"activity-poller-{index}")
             )
         logger.info("polling %s with %d pollers", self.activity_arn, self._pollers)
 
@@ -120,14 +128,19 @@ class ActivityWorker:
             clients, self._clients, self._client = self._clients, None, None
             await clients.__aexit__(None, None, None)
 
-    async def _poll_loop(self, offset: float) -> None:
+    async def _until_slot(self, slot: float) -> None:
+        """Sleep until this poller's slot comes round in LocalStack's one-second cycle."""
+        elapsed = asyncio.get_running_loop().time() - self._epoch
+        await asyncio.sleep((slot - elapsed) % POLL_PERIOD)
+
+    async def _poll_loop(self, slot: float) -> None:
         current = asyncio.current_task()
         assert current is not None
-        await asyncio.sleep(offset)
         backoff = FIRST_BACKOFF
         while not self._stopping:
             self._polling.add(current)
             try:
+                await self._until_slot(slot)
                 task = await self._client.get_activity_task(
                     activityArn=self.activity_arn, workerName=self.worker_name
                 )
