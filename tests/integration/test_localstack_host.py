@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -61,3 +62,19 @@ def test_start_runs_the_hooks_and_stop_ends_localstack_and_its_jvm(tmp_path: Pat
     assert stopped.returncode == 0
     assert _processes_of(state) == []
     assert _script("--state-dir", str(state), "status").returncode == 3
+
+
+@pytest.mark.backend("localstack", reason=NEEDS_INSTALL)
+def test_stop_ends_the_jvm_even_after_localstack_was_killed(tmp_path: Path) -> None:
+    """The DynamoDB Local JVM runs in a session of its own: stop ends it even if LocalStack died."""
+    state = tmp_path / "state"
+    try:
+        assert _script("--state-dir", str(state), "start").returncode == 0
+        localstack_pid = int((state / "localstack.pid").read_text())
+        os.kill(localstack_pid, signal.SIGKILL)
+        jvms = [pid for pid in _processes_of(state) if pid != localstack_pid]
+        assert jvms, "no DynamoDB Local JVM was running"
+    finally:
+        stopped = _script("--state-dir", str(state), "stop")
+    assert stopped.returncode == 0
+    assert _processes_of(state) == []

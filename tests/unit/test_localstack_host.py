@@ -104,3 +104,15 @@ def test_stop_without_an_instance_says_so(tmp_path: Path) -> None:
 def test_init_hooks_default_to_the_checkout() -> None:
     """Started from a checkout, LocalStack gets the same init hooks compose mounts."""
     assert localstack_host.default_init_dir() == ROOT / "localstack" / "init"
+
+
+def test_an_unknown_test_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHAT_TEST_BACKEND must name embedded or localstack; anything else is an error."""
+    from chatserver.errors import ConfigurationError
+    from chatserver.testing.backends import selected_backend
+
+    monkeypatch.setenv("CHAT_TEST_BACKEND", "dynamo")
+    with pytest.raises(ConfigurationError, match="CHAT_TEST_BACKEND='dynamo'"):
+        selected_backend()
+    monkeypatch.setenv("CHAT_TEST_BACKEND", "LocalStack")
+    assert selected_backend() == "localstack"
