@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck unit integration clean
+.PHONY: serve test test-localstack lint typecheck unit integration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## The integration suite on real LocalStack 4.14.0, run without Docker by localstack/run-local.sh
+## (the first run installs it into ~/.cache/chatserver/localstack; the suite starts and stops it).
+test-localstack: $(STAMP)
+	localstack/run-local.sh install
+	CHAT_TEST_BACKEND=localstack $(BIN)/pytest tests/integration
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -12,7 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatserver.errors import ConfigurationError
@@ -76,6 +83,20 @@ class Settings(BaseSettings):
     emulator_startup_timeout: float = Field(30.0, gt=0)
     backend_startup_timeout: float = Field(
         60.0, gt=0, description="How long to wait for an external endpoint to answer at start."
+    )
+    broadcast_bridge: Literal["auto", "lambda", "activity"] = Field(
+        "auto",
+        description="How the state machine's broadcast task reaches the local handler: "
+        "'lambda' (a function record whose invokes the embedded emulator forwards to the "
+        "gateway), 'activity' (a Step Functions activity the gateway polls, for LocalStack), "
+        "'auto' (lambda for the embedded emulator, activity for an external endpoint).",
+    )
+    activity_pollers: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Concurrent GetActivityTask long polls of the activity bridge, each at its "
+        "own slot of LocalStack's one-second check cycle: a task waits about 1/pollers s.",
     )
 
     # -- Resources ----------------------------------------------------------------------------
@@ -162,10 +183,26 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _bridge_fits_the_backend(self) -> Settings:
+        if self.broadcast_bridge == "activity" and self.aws_endpoint_url is None:
+            raise ValueError(
+                "CHAT_BROADCAST_BRIDGE=activity needs an external endpoint such as LocalStack "
+                "(CHAT_AWS_ENDPOINT_URL): the embedded emulator (moto) has no GetActivityTask"
+            )
+        return self
+
     @property
     def uses_embedded_emulator(self) -> bool:
         """True when no external endpoint is configured, so chatserver runs its own emulator."""
         return self.aws_endpoint_url is None
+
+    @property
+    def bridge(self) -> Literal["lambda", "activity"]:
+        """The broadcast bridge in use: ``auto`` resolved for the backend."""
+        if self.broadcast_bridge != "auto":
+            return self.broadcast_bridge
+        return "lambda" if self.uses_embedded_emulator else "activity"
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -175,7 +212,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a check across settings: its message names them
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(error["loc"][0])
             name = field if field.startswith(ENV_PREFIX) else ENV_PREFIX + field.upper()
             shown = "hidden" if "secret" in name.lower() else repr(error.get("input"))
             message = str(error["msg"]).removeprefix("Value error, ")

@@ -46,10 +46,12 @@ class AwsEndpoint:
 class AsyncClients:
     """aioboto3 clients opened on demand and closed together (``async with``)."""
 
-    def __init__(self, endpoint: AwsEndpoint, *, probe: bool = False) -> None:
+    def __init__(
+        self, endpoint: AwsEndpoint, *, probe: bool = False, config: Config | None = None
+    ) -> None:
         self._endpoint = endpoint
         self._session = endpoint.session()
-        self._config = _PROBE_CONFIG if probe else _CONFIG
+        self._config = config or (_PROBE_CONFIG if probe else _CONFIG)
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
 

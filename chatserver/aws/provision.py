@@ -1,9 +1,14 @@
 """Create every AWS resource chatserver needs, idempotently: a second run against the same
 emulator (or a run against resources a LocalStack init hook made) finds them and moves on.
 
-Order matters: tables and the IAM role first, then the broadcast target (a Lambda function
-that the embedded emulator forwards to the gateway), the state machine whose ASL refers to it,
-and last the bus and the rule that starts the state machine.
+Order matters: tables and the IAM role first, then the broadcast target, the state machine
+whose ASL refers to it, and last the bus and the rule that starts the state machine.
+
+The broadcast target depends on the bridge (``CHAT_BROADCAST_BRIDGE``): a Lambda function
+record that the embedded emulator forwards to the gateway (``lambda``), or a Step Functions
+activity that the gateway's activity worker polls (``activity``, for LocalStack, whose Lambda
+needs Docker). Either ARN fills ``${BroadcastFunctionArn}``: a bare task on an activity has the
+same input and output as one on a Lambda function, so the ASL file stays the deployed one.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import json
 import logging
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +37,8 @@ from chatserver.errors import BackendError
 logger = logging.getLogger("chatserver.provision")
 
 BROADCAST_FUNCTION = "broadcast"
+
+BroadcastBridge = Literal["lambda", "activity"]
 
 #: The rule's event pattern: every event that carries a frame for a room.
 FANOUT_PATTERN = {"source": [EVENT_SOURCE], "detail-type": [MESSAGE_SENT, PRESENCE_CHANGED]}
@@ -56,7 +63,8 @@ class ProvisionedStack:
 
     names: ResourceNames
     state_machine_arn: str
-    broadcast_arn: str
+    broadcast_arn: str  # a Lambda function or a Step Functions activity, per the bridge
+    broadcast_bridge: BroadcastBridge = "lambda"
 
 
 def _error_code(exc: ClientError) -> str:
@@ -74,17 +82,28 @@ async def provision(
     names: ResourceNames,
     *,
     state_machine_type: str = "STANDARD",
+    broadcast_bridge: BroadcastBridge = "lambda",
+    activity_run: str | None = None,
 ) -> ProvisionedStack:
-    """Make sure every resource exists and is current; what was made or found."""
+    """Make sure every resource exists and is current; what was made or found.
+
+    With the activity bridge, ``activity_run`` names the activity of one gateway run
+    (``{prefix}-broadcast-{run}``): LocalStack keeps a ``GetActivityTask`` poll up to 60 s after
+    its client went away and would hand it a task nobody reads, so a gateway restarted with the
+    same prefix must not poll (and route tasks to) the activity of the one before.
+    """
     for table in all_tables(names):
         await _ensure_table(clients, table)
     role_arn = await _ensure_role(clients, names)
-    broadcast_arn = await _ensure_broadcast_function(clients, names, role_arn)
+    if broadcast_bridge == "activity":
+        broadcast_arn = await _ensure_broadcast_activity(clients, names, activity_run)
+    else:
+        broadcast_arn = await _ensure_broadcast_function(clients, names, role_arn)
     state_machine_arn = await _ensure_state_machine(
         clients, names, role_arn, broadcast_arn, state_machine_type
     )
     await _ensure_rule(clients, names, role_arn, state_machine_arn)
-    return ProvisionedStack(names, state_machine_arn, broadcast_arn)
+    return ProvisionedStack(names, state_machine_arn, broadcast_arn, broadcast_bridge)
 
 
 async def _ensure_table(clients: AsyncClients, table: TableDefinition) -> None:
@@ -179,6 +198,22 @@ async def _ensure_broadcast_function(
             raise
     found = await lambda_.get_function(FunctionName=name)
     return str(found["Configuration"]["FunctionArn"])
+
+
+async def _ensure_broadcast_activity(
+    clients: AsyncClients, names: ResourceNames, run: str | None
+) -> str:
+    """The activity the gateway polls; CreateActivity returns the existing one by name."""
+    sfn = await clients.client("stepfunctions")
+    name = names.function(BROADCAST_FUNCTION) + (f"-{run}" if run else "")
+    created = await sfn.create_activity(name=name)
+    return str(created["activityArn"])
+
+
+async def retire_activity(clients: AsyncClients, activity_arn: str) -> None:
+    """Delete a gateway run's activity once its worker stopped (no one polls it any more)."""
+    sfn = await clients.client("stepfunctions")
+    await sfn.delete_activity(activityArn=activity_arn)
 
 
 async def _ensure_state_machine(

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from enum import StrEnum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chatserver.aws.endpoint import AsyncClients, AwsEndpoint
 from chatserver.aws.names import ResourceNames
-from chatserver.aws.provision import ProvisionedStack, account_id, provision
+from chatserver.aws.provision import ProvisionedStack, account_id, provision, retire_activity
 from chatserver.emulator.launcher import EmbeddedEmulator
 from chatserver.errors import BackendError
 from chatserver.settings import Settings
@@ -42,6 +43,8 @@ class Backend:
         self.ready = asyncio.Event()
         self._checked_at = 0.0
         self._healthy = False
+        #: Names this run's broadcast activity (activity bridge), apart from earlier runs'.
+        self.run_id = uuid.uuid4().hex[:8]
 
     @property
     def kind(self) -> str:
@@ -64,7 +67,11 @@ class Backend:
                     account_id=await account_id(clients),
                 )
                 self.stack = await provision(
-                    clients, names, state_machine_type=self._settings.state_machine_type
+                    clients,
+                    names,
+                    state_machine_type=self._settings.state_machine_type,
+                    broadcast_bridge=self._settings.bridge,
+                    activity_run=self.run_id,
                 )
         except (BackendError, BotoCoreError, ClientError, OSError) as exc:
             self.state = BackendState.FAILED
@@ -135,6 +142,14 @@ class Backend:
         return self._healthy
 
     async def stop(self) -> None:
+        """Stop the embedded emulator, or delete this run's activity on an external endpoint."""
         self.state = BackendState.STOPPED
         if self.emulator is not None:
             await self.emulator.stop()
+        elif self.stack is not None and self.stack.broadcast_bridge == "activity":
+            assert self.endpoint is not None
+            try:
+                async with AsyncClients(self.endpoint, probe=True) as clients:
+                    await retire_activity(clients, self.stack.broadcast_arn)
+            except (BotoCoreError, ClientError, OSError) as exc:
+                logger.warning("could not delete activity %s: %s", self.stack.broadcast_arn, exc)

@@ -24,6 +24,7 @@ async def healthz(request: Request) -> JSONResponse:
     }
     if gateway.backend.endpoint is not None:
         body["endpoint"] = gateway.backend.endpoint.url
+    body["broadcastBridge"] = gateway.settings.bridge
     if not healthy:
         if not gateway.accepting:
             body["status"] = "stopping"

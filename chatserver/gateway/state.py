@@ -9,13 +9,14 @@ from collections.abc import Sequence
 
 from chatserver.aws.function_config import FunctionConfig
 from chatserver.errors import BackendError, GoingAway
+from chatserver.gateway.activity_worker import ActivityWorker
 from chatserver.gateway.backend import Backend
 from chatserver.gateway.events import EventBuilder
 from chatserver.gateway.lambda_runtime import LocalLambdaRuntime
 from chatserver.gateway.live import ConnectionRegistry
 from chatserver.gateway.throttle import TokenBucket
 from chatserver.handlers.authorizer import SECRET_VARIABLE
-from chatserver.handlers.catalog import FunctionSpec, authorizer, routes, validate
+from chatserver.handlers.catalog import FunctionSpec, authorizer, by_name, routes, validate
 from chatserver.settings import Settings
 
 logger = logging.getLogger("chatserver.gateway")
@@ -52,6 +53,7 @@ class Gateway:
             settings.management_rate_limit, settings.management_burst
         )
         self.runtime: LocalLambdaRuntime | None = None
+        self.activity_worker: ActivityWorker | None = None
         self.accepting = True
         self._startup: asyncio.Task[None] | None = None
 
@@ -97,7 +99,23 @@ class Gateway:
             runtime.environment[SECRET_VARIABLE] = self.settings.auth_secret.get_secret_value()
         await asyncio.to_thread(runtime.load_all)
         self.runtime = runtime
-        logger.info("backend ready (%s, %s)", self.backend.kind, endpoint.url)
+        if stack.broadcast_bridge == "activity":
+            worker = ActivityWorker(
+                endpoint,
+                stack.broadcast_arn,
+                runtime,
+                by_name(self.functions)["broadcast"],
+                pollers=self.settings.activity_pollers,
+                grace=self.settings.shutdown_timeout,
+            )
+            await worker.start()
+            self.activity_worker = worker
+        logger.info(
+            "backend ready (%s, %s, broadcast through %s)",
+            self.backend.kind,
+            endpoint.url,
+            stack.broadcast_bridge,
+        )
 
     async def drain(self) -> None:
         """Stop accepting connections and close the open ones with 1001, running $disconnect."""
@@ -109,13 +127,16 @@ class Gateway:
         )
 
     async def stop(self) -> None:
-        """Release everything: connections, the startup task, the runtime, the emulator."""
+        """Release everything: connections, the startup task, the activity worker, the runtime,
+        the emulator."""
         await self.drain()
         if self._startup is not None and not self._startup.done():
             self._startup.cancel()
         if self._startup is not None:
             with contextlib.suppress(asyncio.CancelledError, BackendError):
                 await self._startup
+        if self.activity_worker is not None:
+            await self.activity_worker.stop()
         if self.runtime is not None:
             self.runtime.shutdown()
         await self.backend.stop()

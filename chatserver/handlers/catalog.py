@@ -71,6 +71,11 @@ def authorizer(functions: Iterable[FunctionSpec] = FUNCTIONS) -> FunctionSpec | 
     return next((spec for spec in functions if spec.authorizer), None)
 
 
+def by_name(functions: Iterable[FunctionSpec] = FUNCTIONS) -> dict[str, FunctionSpec]:
+    """Short name to function."""
+    return {spec.name: spec for spec in functions}
+
+
 def by_route() -> dict[str, FunctionSpec]:
     """The default catalog's routes (what the $default handler lists as known actions)."""
     return routes(FUNCTIONS)

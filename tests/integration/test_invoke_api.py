@@ -39,7 +39,9 @@ async def test_invoke_runs_the_handler_and_returns_its_result(chat_stack: ChatSt
 async def test_handler_error_is_a_function_error(chat_stack: ChatStack) -> None:
     """A handler that raises answers 200 with FunctionError Unhandled, as Lambda does."""
     response = await asyncio.to_thread(
-        _lambda(chat_stack).invoke, FunctionName="chat-broadcast", Payload=b'{"room": 1}'
+        _lambda(chat_stack).invoke,
+        FunctionName=chat_stack.names.function("broadcast"),
+        Payload=b'{"room": 1}',
     )
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Payload"].read())["errorType"] == "InvalidMessage"
@@ -49,14 +51,16 @@ async def test_unknown_function_is_resource_not_found(chat_stack: ChatStack) -> 
     """Invoking a function that does not exist raises ResourceNotFoundException."""
     client = _lambda(chat_stack)
     with pytest.raises(client.exceptions.ResourceNotFoundException):
-        await asyncio.to_thread(client.invoke, FunctionName="chat-nope", Payload=b"{}")
+        await asyncio.to_thread(
+            client.invoke, FunctionName=chat_stack.names.function("nope"), Payload=b"{}"
+        )
 
 
 async def test_event_invocation_is_accepted_at_once(chat_stack: ChatStack) -> None:
     """An asynchronous (Event) invocation answers 202."""
     response = await asyncio.to_thread(
         _lambda(chat_stack).invoke,
-        FunctionName="chat-broadcast",
+        FunctionName=chat_stack.names.function("broadcast"),
         InvocationType="Event",
         Payload=json.dumps(recorded("stepfunctions-broadcast-input")).encode(),
     )

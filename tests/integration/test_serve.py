@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ from chatserver.aws.endpoint import AsyncClients
 from chatserver.aws.names import ResourceNames
 from chatserver.aws.provision import provision
 from chatserver.testing import ChatClient, ChatStack, of_type
+from chatserver.testing.backends import TestBackend
 
 READY = re.compile(r"ready in (?P<seconds>[\d.]+) s")
 
@@ -86,10 +88,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_prints_its_urls_and_stops_cleanly_on_ctrl_c(served: list[Served]) -> None:
-    """serve prints the URLs once ready; Ctrl-C closes sockets with 1001 and stops the emulator."""
+def test_serve_prints_its_urls_and_stops_cleanly_on_ctrl_c(
+    served: list[Served], chat_backend: TestBackend
+) -> None:
+    """serve prints the URLs once ready, carries a message, and Ctrl-C closes sockets with 1001."""
     port = _free_port()
-    app = Served("--port", str(port))
+    app = Served("--port", str(port), env=chat_backend.environment(suffix="serve"))
     served.append(app)
     ready = app.read_until(r"ready in [\d.]+ s")
     print(f"chatserver serve was ready in {READY.search(ready.string)['seconds']} s")  # type: ignore[index]
@@ -103,20 +107,33 @@ def test_serve_prints_its_urls_and_stops_cleanly_on_ctrl_c(served: list[Served])
     ):
         assert url in text
     assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
-    emulators = app.children()
-    assert emulators, "the embedded emulator process is not running"
 
-    async def connect_then_interrupt() -> tuple[int | None, str | None]:
+    async def chat_then_interrupt() -> tuple[int | None, str | None]:
         client = await ChatClient.connect(f"ws://127.0.0.1:{port}/local", "alice")
         await client.expect(of_type("presence", user="alice"))
+        await client.say("through the whole pipeline")
         app.process.send_signal(signal.SIGINT)
         return await client.wait_closed(timeout=15)
 
-    code, reason = asyncio.run(connect_then_interrupt())
+    code, reason = asyncio.run(chat_then_interrupt())
     assert code == 1001
     assert reason == "Server shutting down"
     assert app.process.wait(20) == 0
     assert "chatserver stopped" in app.output()
+
+
+@pytest.mark.backend(
+    "embedded", reason="only the embedded emulator is a child of serve; LocalStack runs apart"
+)
+def test_ctrl_c_stops_the_embedded_emulator(served: list[Served]) -> None:
+    """The embedded emulator runs as serve's child and is gone once serve stopped on Ctrl-C."""
+    app = Served("--port", str(_free_port()))
+    served.append(app)
+    app.read_until("Press Ctrl-C")
+    emulators = app.children()
+    assert emulators, "the embedded emulator process is not running"
+    app.process.send_signal(signal.SIGINT)
+    assert app.process.wait(20) == 0
     for pid in emulators:
         assert (
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
@@ -185,11 +202,28 @@ def test_unreachable_endpoint_answers_503_then_fails_clearly(served: list[Served
 async def test_provisioning_twice_finds_what_the_first_made(chat_stack: ChatStack) -> None:
     """A second provisioning against the same emulator succeeds and keeps the same resources."""
     names = ResourceNames(
-        prefix="twice", region=chat_stack.endpoint.region, account_id=chat_stack.names.account_id
+        prefix=chat_stack.names.prefix + "-twice",
+        region=chat_stack.endpoint.region,
+        account_id=chat_stack.names.account_id,
     )
+    bridge = chat_stack.settings.bridge
     async with AsyncClients(chat_stack.endpoint) as clients:
-        first = await provision(clients, names)
-        second = await provision(clients, names)
+        first = await provision(clients, names, broadcast_bridge=bridge)
+        second = await provision(clients, names, broadcast_bridge=bridge)
     assert first == second
     tables = chat_stack.client("dynamodb").list_tables()["TableNames"]
-    assert {"twice-connections", "twice-messages"} <= set(tables)
+    assert {names.connections_table, names.messages_table} <= set(tables)
+
+
+def test_dockerfile_health_check_passes_against_a_ready_gateway(chat_stack: ChatStack) -> None:
+    """The Dockerfile's HEALTHCHECK command exits 0 against a gateway whose /healthz is 200."""
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)
+    check = next(line for line in joined.splitlines() if line.startswith("HEALTHCHECK"))
+    command = json.loads(check.split(" CMD ", 1)[1])
+    port = chat_stack.http_url.rsplit(":", 1)[1]
+    command[2] = command[2].replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    result = subprocess.run(
+        [sys.executable, *command[1:]], capture_output=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr

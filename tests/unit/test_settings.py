@@ -48,3 +48,24 @@ def test_invalid_endpoint_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAT_AWS_ENDPOINT_URL", "localhost:4566")
     with pytest.raises(ConfigurationError, match="CHAT_AWS_ENDPOINT_URL"):
         load_settings()
+
+
+def test_bridge_auto_follows_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto bridges through Lambda on the embedded emulator, an activity on an endpoint."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("CHAT_AWS_ENDPOINT_URL", raising=False)
+    assert load_settings().bridge == "lambda"
+    assert load_settings(aws_endpoint_url="http://127.0.0.1:4566").bridge == "activity"
+    explicit = load_settings(aws_endpoint_url="http://127.0.0.1:4566", broadcast_bridge="lambda")
+    assert explicit.bridge == "lambda"
+
+
+def test_activity_bridge_on_the_embedded_emulator_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CHAT_BROADCAST_BRIDGE=activity without an endpoint is refused, naming both settings."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("CHAT_AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("CHAT_BROADCAST_BRIDGE", "activity")
+    with pytest.raises(ConfigurationError, match=r"CHAT_BROADCAST_BRIDGE.*CHAT_AWS_ENDPOINT_URL"):
+        load_settings()
