@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from chatserver.gateway.app import create_app
+from chatserver.gateway.app import asgi_app, create_app
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.ws_protocol import protocol_class
 from chatserver.handlers.catalog import FunctionSpec
@@ -80,7 +80,7 @@ def prepare(settings: Settings, functions: Sequence[FunctionSpec] | None = None)
         sock.close()
         raise
     config = uvicorn.Config(
-        app,
+        asgi_app(app),
         ws=protocol_class(
             frame_limit=settings.frame_size_limit, message_limit=settings.message_size_limit
         ),

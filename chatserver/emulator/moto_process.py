@@ -34,9 +34,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+    from chatserver.emulator import speedups
     from chatserver.emulator.bridges import install
 
     forwarder = install(args.gateway_url)
+    speedups.install_request_caches()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -1,4 +1,8 @@
-"""Caches and housekeeping for moto's Step Functions engine, installed in the emulator process.
+"""Caches and housekeeping for moto, installed in the emulator process.
+
+For every request moto's server lists its own package folder (a directory scan) to find the
+backend, and lists the methods of the response class (``inspect.getmembers``) to find the
+action; both answers never change, so ``install_request_caches`` memoizes them.
 
 Measured on the chat's state machine, moto spent most of each execution redoing the same
 work: it parses the ASL with ANTLR again for every execution, builds a new boto3 client for
@@ -63,6 +67,18 @@ class _CachingParser:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
+
+
+def install_request_caches() -> None:
+    """Memoize moto's per-request backend and action lookups."""
+    from moto import backends
+    from moto.core import responses
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        responses.method_names_from_class
+    )
 
 
 def install() -> None:

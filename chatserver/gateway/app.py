@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from chatserver import __version__
-from chatserver.gateway import health, invoke_api, management_api
+from chatserver.gateway import health, invoke_api
+from chatserver.gateway.management_api import ASGIApp, ConnectionsFastPath
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.websocket_api import refuse_unknown_path, websocket_endpoint
 from chatserver.handlers.catalog import FunctionSpec, load_catalog
@@ -57,7 +58,6 @@ def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = No
     )
     app.state.gateway = gateway
     app.include_router(health.router)
-    app.include_router(management_api.router)
     app.include_router(invoke_api.router)
     app.add_api_websocket_route(f"/{settings.stage}", websocket_endpoint)
     app.add_api_websocket_route("/{path:path}", refuse_unknown_path)
@@ -67,3 +67,8 @@ def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = No
     else:
         logger.warning("no web frontend found; set CHAT_WEB_DIR to serve one")
     return app
+
+
+def asgi_app(app: FastAPI) -> ASGIApp:
+    """The app uvicorn serves: the @connections fast path in front of ``app``."""
+    return ConnectionsFastPath(app, app.state.gateway)

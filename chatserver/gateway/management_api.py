@@ -14,14 +14,18 @@ second answer 429 LimitExceededException.
 Errors carry ``x-amzn-ErrorType``, which AWS SDKs turn into typed exceptions, and a JSON
 ``message``. Clients send the id URL-encoded (``%40connections``, ``=`` as ``%3D``); the
 path is decoded before routing.
+
+This API carries one call per recipient of every message, so it is served as a bare ASGI
+application in front of FastAPI (``ConnectionsFastPath``): no routing table, dependency
+injection or middleware stack for the hottest request of the gateway.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-
-from fastapi import APIRouter, Request
-from starlette.responses import JSONResponse, Response
 
 from chatserver.chat.clock import iso_ms
 from chatserver.chat.ids import CONNECTION_ID_PATTERN
@@ -38,97 +42,152 @@ from chatserver.gateway import sigv4
 from chatserver.gateway.live import LiveConnection
 from chatserver.gateway.state import Gateway
 
-router = APIRouter()
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_PATH = re.compile(r"^/(?P<stage>[^/]+)/@connections/(?P<id>[^/]+)$")
+_JSON = [(b"content-type", b"application/json")]
 
 
-def aws_error_response(error: ChatError) -> JSONResponse:
-    """An error as AWS REST-JSON services send it."""
-    return JSONResponse(
-        {"message": error.message},
-        status_code=error.http_status,
-        headers={"x-amzn-ErrorType": error.aws_error_type},
-    )
+class MethodNotAllowed(ChatError):
+    code = "MethodNotAllowed"
+    http_status = 405
+    aws_error_type = "MethodNotAllowedException"
 
 
-async def _admit(request: Request) -> None:
-    """AWS's checks before any @connections call: a SigV4 signature, then the rate limit."""
-    gateway: Gateway = request.app.state.gateway
-    settings = gateway.settings
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    if settings.verify_signatures:
-        sigv4.verify(
-            method=request.method,
-            raw_path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
-            query_string=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            body=await request.body(),
-            access_key_id=settings.aws_access_key_id,
-            secret_access_key=settings.aws_secret_access_key,
-        )
-    else:
-        sigv4.require_signature(headers)
-    if not gateway.management_throttle.try_acquire():
-        raise LimitExceeded("Too Many Requests")
+class ConnectionsFastPath:
+    """Serves ``/{stage}/@connections/{id}`` itself; passes every other request to ``app``."""
 
+    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
+        self.app = app
+        self.gateway = gateway
 
-async def _connection(request: Request, stage: str, connection_id: str) -> LiveConnection:
-    gateway: Gateway = request.app.state.gateway
-    if stage != gateway.settings.stage:
-        raise Forbidden("Forbidden")
-    await _admit(request)
-    if not CONNECTION_ID_PATTERN.match(connection_id):
-        raise BadRequest(f"Invalid connectionId: {connection_id}")
-    live = gateway.connections.get(connection_id)
-    if live is None:
-        raise ConnectionGone(f"connection {connection_id} is gone")
-    return live
+    def __getattr__(self, name: str) -> Any:  # ``state`` and the rest of the wrapped app
+        return getattr(self.app, name)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "/@connections/" in scope["path"]:
+            match = _PATH.match(scope["path"])
+            if match is not None:
+                await self._serve(scope, receive, send, match["stage"], match["id"])
+                return
+        await self.app(scope, receive, send)
 
-@router.post("/{stage}/@connections/{connection_id}")
-async def post_to_connection(request: Request, stage: str, connection_id: str) -> Response:
-    try:
-        gateway: Gateway = request.app.state.gateway
-        live = await _connection(request, stage, connection_id)
-        data = await request.body()
-        if len(data) > gateway.settings.post_size_limit:
-            raise PayloadTooLarge(
-                f"payload of {len(data)} bytes exceeds {gateway.settings.post_size_limit}"
-            )
-        payload: str | bytes
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, stage: str, connection_id: str
+    ) -> None:
         try:
-            payload = data.decode("utf-8")
-        except UnicodeDecodeError:
-            payload = data
-        if not live.send(payload):
+            status, body = await self._handle(scope, receive, stage, connection_id)
+        except ChatError as error:
+            await _respond(
+                send,
+                error.http_status,
+                json.dumps({"message": error.message}).encode(),
+                [*_JSON, (b"x-amzn-errortype", error.aws_error_type.encode())],
+            )
+            return
+        await _respond(send, status, body, _JSON if body else [])
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, stage: str, connection_id: str
+    ) -> tuple[int, bytes]:
+        method = scope["method"]
+        settings = self.gateway.settings
+        if stage != settings.stage:
+            raise Forbidden("Forbidden")
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        body, size = await _read_body(receive, settings.post_size_limit)
+        if size > settings.post_size_limit:
+            raise PayloadTooLarge(f"payload of {size} bytes exceeds {settings.post_size_limit}")
+        self._admit(scope, method, headers, body)
+        if method not in ("POST", "GET", "DELETE"):
+            raise MethodNotAllowed(f"{method} is not supported on @connections")
+        if not CONNECTION_ID_PATTERN.match(connection_id):
+            raise BadRequest(f"Invalid connectionId: {connection_id}")
+        live = self.gateway.connections.get(connection_id)
+        if live is None:
             raise ConnectionGone(f"connection {connection_id} is gone")
-    except ChatError as error:
-        return aws_error_response(error)
-    return Response(status_code=200)
+        if method == "POST":
+            return _post(live, body)
+        if method == "GET":
+            return 200, _describe(live)
+        live.close(ClosedByApi("Connection Closed Normally"))
+        return 204, b""
+
+    def _admit(self, scope: Scope, method: str, headers: dict[str, str], body: bytes) -> None:
+        """AWS's checks before any @connections call: a SigV4 signature, then the rate."""
+        settings = self.gateway.settings
+        if settings.verify_signatures:
+            sigv4.verify(
+                method=method,
+                raw_path=scope.get("raw_path", b"").decode("latin-1") or scope["path"],
+                query_string=scope.get("query_string", b"").decode("latin-1"),
+                headers=headers,
+                body=body,
+                access_key_id=settings.aws_access_key_id,
+                secret_access_key=settings.aws_secret_access_key,
+            )
+        else:
+            sigv4.require_signature(headers)
+        if not self.gateway.management_throttle.try_acquire():
+            raise LimitExceeded("Too Many Requests")
 
 
-@router.get("/{stage}/@connections/{connection_id}")
-async def get_connection(request: Request, stage: str, connection_id: str) -> Response:
+def _post(live: LiveConnection, data: bytes) -> tuple[int, bytes]:
+    payload: str | bytes
     try:
-        live = await _connection(request, stage, connection_id)
-    except ChatError as error:
-        return aws_error_response(error)
+        payload = data.decode("utf-8")
+    except UnicodeDecodeError:
+        payload = data
+    if not live.send(payload):
+        raise ConnectionGone(f"connection {live.connection_id} is gone")
+    return 200, b""
+
+
+def _describe(live: LiveConnection) -> bytes:
     identity: dict[str, Any] = {"sourceIp": live.info.source_ip}
     if live.info.user_agent is not None:
         identity["userAgent"] = live.info.user_agent
-    return JSONResponse(
+    return json.dumps(
         {
             "connectedAt": iso_ms(live.info.connected_at),
             "identity": identity,
             "lastActiveAt": iso_ms(live.last_active_at),
         }
+    ).encode()
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, int]:
+    """The request body and its size; past ``limit`` the rest is read but not kept."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), size
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
     )
-
-
-@router.delete("/{stage}/@connections/{connection_id}")
-async def delete_connection(request: Request, stage: str, connection_id: str) -> Response:
-    try:
-        live = await _connection(request, stage, connection_id)
-    except ChatError as error:
-        return aws_error_response(error)
-    live.close(ClosedByApi("Connection Closed Normally"))
-    return Response(status_code=204)
+    await send({"type": "http.response.body", "body": body})
