@@ -60,8 +60,8 @@ class MessageStore:
     def append(
         self, *, room: str, sender: str, text: str, client_message_id: str | None
     ) -> Appended:
-        """Store a message; ``created`` is False when this retry's message was stored before
-        (and True when this call wrote it, including a message a crashed attempt had claimed)."""
+        """Store a message; ``created`` says whether this call wrote it (so that exactly one of
+        concurrent retries publishes it, and a message a crashed attempt claimed is written)."""
         sequence = self._next_sequence(room)
         message = message_frame(
             room=room,
@@ -74,9 +74,10 @@ class MessageStore:
         if client_message_id is not None:
             claimed = self._claim(room, sender, client_message_id, message)
             if claimed is not None:
-                return Appended(claimed, created=self._put_message(claimed))
-        self._put_message(message)
-        return Appended(message, created=True)
+                message = claimed
+        # Whoever writes the message item publishes it, exactly once: a retry racing the first
+        # attempt may write it from the record first, and then the first attempt does not.
+        return Appended(message, created=self._put_message(message))
 
     def history(
         self, room: str, *, limit: int, before: str | None

@@ -68,3 +68,22 @@ def test_ids_increase_in_store_order(store: MessageStore, chat_room: str) -> Non
     ]
     assert ids == sorted(ids)
     assert len(set(ids)) == 5
+
+
+def test_concurrent_retries_create_the_message_once(store: MessageStore, chat_room: str) -> None:
+    """Of several concurrent appends with one clientMessageId, exactly one reports created."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(
+            pool.map(
+                lambda _: store.append(
+                    room=chat_room, sender="alice", text="race", client_message_id="race-1"
+                ),
+                range(6),
+            )
+        )
+    assert sum(result.created for result in results) == 1
+    assert len({result.message["messageId"] for result in results}) == 1
+    messages, _ = store.history(chat_room, limit=10, before=None)
+    assert [m["text"] for m in messages] == ["race"]
