@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import urllib3
 from botocore.config import Config
 
 from chatserver.aws.function_config import FunctionConfig
@@ -44,7 +43,6 @@ class AwsClients:
     config: FunctionConfig
     _session: boto3.session.Session = field(init=False, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
-    _http: urllib3.PoolManager = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._session = boto3.session.Session(
@@ -53,7 +51,6 @@ class AwsClients:
             aws_session_token=self.config.session_token,
             region_name=self.config.region,
         )
-        self._http = urllib3.PoolManager(num_pools=4, maxsize=MAX_POOL_CONNECTIONS)
 
     def _client(self, service: str, endpoint_url: str | None) -> Any:
         key = f"{service} {endpoint_url}"
@@ -83,12 +80,20 @@ class AwsClients:
     def connections_api(self, endpoint_url: str) -> ConnectionsApi:
         """The @connections API of one stage (``https://{domain}/{stage}``), signed with this
         configuration's credentials."""
-        credentials = self._session.get_credentials()
-        if credentials is None:
-            raise ConfigurationError("no AWS credentials to sign @connections calls with")
-        return ConnectionsApi(
-            endpoint_url, credentials=credentials, region=self.config.region, http=self._http
-        )
+        key = f"@connections {endpoint_url}"
+        api = self._clients.get(key)
+        if api is None:
+            credentials = self._session.get_credentials()
+            if credentials is None:
+                raise ConfigurationError("no AWS credentials to sign @connections calls with")
+            with _build_lock:
+                api = self._clients.setdefault(
+                    key,
+                    ConnectionsApi(
+                        endpoint_url, credentials=credentials, region=self.config.region
+                    ),
+                )
+        return api  # type: ignore[no-any-return]
 
 
 _by_config: dict[FunctionConfig, AwsClients] = {}

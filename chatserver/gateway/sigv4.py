@@ -1,25 +1,21 @@
 """Checking AWS Signature Version 4 on @connections calls, as API Gateway does.
 
 A call without an ``Authorization`` header is refused (403, "Missing Authentication Token").
-When verification is on, the signature is recomputed from the request and the configured
-secret: canonical request (method, path URI-encoded once more as for every service but S3,
-sorted query, the signed headers, the payload hash), string to sign, HMAC-SHA256 key chain
-(date, region, service, ``aws4_request``); it must match, with the same access key id and a
-timestamp within 15 minutes.
+When verification is on, the signature is recomputed (``chatserver.aws.sigv4``) from the
+request and the configured secret; it must match, with the same access key id and a timestamp
+within 15 minutes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, quote
 
+from chatserver.aws import sigv4
 from chatserver.errors import Forbidden
 
-ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
@@ -68,40 +64,18 @@ def verify(
     signed_headers = match["signed"].split(";")
     if "host" not in signed_headers or any(name not in headers for name in signed_headers):
         raise Forbidden("Signed headers are missing from the request")
-    canonical = "\n".join(
-        [
-            method.upper(),
-            quote(raw_path or "/", safe="/~"),
-            _canonical_query(query_string),
-            "".join(f"{name}:{_trim(headers[name])}\n" for name in signed_headers),
-            match["signed"],
-            headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest(),
-        ]
+    canonical = sigv4.canonical_request(
+        method=method,
+        raw_path=raw_path,
+        query_string=query_string,
+        headers=headers,
+        signed_headers=signed_headers,
+        payload_hash=headers.get("x-amz-content-sha256") or sigv4.sha256_hex(body),
     )
-    to_sign = "\n".join(
-        [ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    _, expected = sigv4.signature(
+        canonical, amz_date=amz_date, secret=secret_access_key, region=region, service=service
     )
-    key = _signing_key(secret_access_key, date, region, service)
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, match["signature"]):
         raise Forbidden(
             "The request signature we calculated does not match the signature you provided"
         )
-
-
-def _canonical_query(query_string: str) -> str:
-    pairs = parse_qsl(query_string, keep_blank_values=True)
-    return "&".join(
-        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}" for name, value in sorted(pairs)
-    )
-
-
-def _trim(value: str) -> str:
-    return " ".join(value.strip().split())
-
-
-def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = f"AWS4{secret}".encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key

@@ -20,6 +20,8 @@ from typing import Any
 
 import botocore.client
 
+from chatserver.aws.management import ConnectionsApi
+
 calls: list[dict[str, Any]] = []
 _make_api_call = botocore.client.BaseClient._make_api_call
 
@@ -47,6 +49,23 @@ def _recording(self: Any, operation_name: str, api_params: dict[str, Any]) -> An
 
 
 botocore.client.BaseClient._make_api_call = _recording
+
+# PostToConnection goes through chatserver's own signed client, not botocore: record it too.
+_post = ConnectionsApi.post
+
+
+def _recording_post(self: ConnectionsApi, connection_id: str, data: bytes) -> bool:
+    calls.append(
+        {
+            "service": "apigatewaymanagementapi",
+            "operation": "PostToConnection",
+            "params": {"ConnectionId": connection_id},
+        }
+    )
+    return _post(self, connection_id, data)
+
+
+ConnectionsApi.post = _recording_post  # type: ignore[method-assign]
 
 
 class LambdaContext:
