@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         description="Verify @connections SigV4 signatures against CHAT_AWS_ACCESS_KEY_ID and "
         "CHAT_AWS_SECRET_ACCESS_KEY (an Authorization header is always required).",
     )
+    trace: bool = Field(
+        False,
+        description="Collect stage timestamps of messages, served at /_chatserver/trace "
+        "(for benchmarks).",
+    )
     functions: str | None = Field(
         None,
         description="The Lambda function catalog, as package.module:ATTRIBUTE; "

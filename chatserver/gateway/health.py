@@ -1,4 +1,5 @@
-"""``GET /healthz``: 200 once the backend is provisioned and answers, 503 otherwise."""
+"""``GET /healthz``: 200 once the backend is provisioned and answers, 503 otherwise; and
+``GET /_chatserver/trace``, the message stage timestamps collected when ``CHAT_TRACE`` is on."""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ async def healthz(request: Request) -> JSONResponse:
             body["status"] = "stopping"
         body["detail"] = gateway.backend.detail or "not ready"
     return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+@router.get("/_chatserver/trace")
+async def trace(request: Request) -> JSONResponse:
+    """Stage timestamps collected since the last call (CHAT_TRACE=true), oldest first."""
+    gateway: Gateway = request.app.state.gateway
+    if gateway.traces is None:
+        return JSONResponse({"message": "tracing is off; set CHAT_TRACE=true"}, status_code=404)
+    return JSONResponse({"marks": gateway.traces.drain()})

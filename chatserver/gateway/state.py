@@ -18,6 +18,7 @@ from chatserver.gateway.throttle import TokenBucket
 from chatserver.handlers.authorizer import SECRET_VARIABLE
 from chatserver.handlers.catalog import FunctionSpec, authorizer, by_name, routes, validate
 from chatserver.settings import Settings
+from chatserver.tracing import TraceCollector
 
 logger = logging.getLogger("chatserver.gateway")
 
@@ -55,6 +56,10 @@ class Gateway:
         self.runtime: LocalLambdaRuntime | None = None
         self.activity_worker: ActivityWorker | None = None
         self.accepting = True
+        #: Stage timestamps of messages, when CHAT_TRACE is set.
+        self.traces: TraceCollector | None = TraceCollector() if settings.trace else None
+        if self.traces is not None:
+            self.traces.install()
         self._startup: asyncio.Task[None] | None = None
 
     @property
@@ -140,3 +145,5 @@ class Gateway:
         if self.runtime is not None:
             self.runtime.shutdown()
         await self.backend.stop()
+        if self.traces is not None:
+            self.traces.uninstall()

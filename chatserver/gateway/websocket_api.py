@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from chatserver import tracing
 from chatserver.chat.clock import now_ms
 from chatserver.chat.ids import new_aws_style_id
 from chatserver.errors import UnsupportedData
@@ -130,6 +131,8 @@ async def _receive_frames(gateway: Gateway, live: LiveConnection) -> tuple[int, 
 
 async def _route_frame(gateway: Gateway, live: LiveConnection, body: str) -> None:
     assert gateway.runtime is not None
+    if tracing.enabled():
+        tracing.mark(_client_message_id(body), tracing.RECEIVED)
     route_key = select_route(body, gateway.routes)
     if route_key is None:
         live.send(_aws_error("Forbidden", live))
@@ -160,6 +163,15 @@ async def _run_disconnect(gateway: Gateway, live: LiveConnection, code: int, rea
     invocation = await gateway.runtime.invoke(route, event)
     if invocation.failed:
         logger.warning("$disconnect of %s failed", live.connection_id)
+
+
+def _client_message_id(body: str) -> str | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    found = value.get("clientMessageId") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _integration_timeout(gateway: Gateway, route: FunctionSpec) -> float:

@@ -22,6 +22,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from chatserver import tracing
 from chatserver.chat.clock import now_ms
 from chatserver.errors import ConfigurationError, InvalidMessage
 from chatserver.handlers.presence import announce_leave
@@ -37,6 +38,8 @@ _pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_POSTS, thread_name_prefix="b
 
 def broadcast(task: dict[str, Any], services_: Services) -> dict[str, Any]:
     _, frame, connection_ids = _parse(task)
+    trace_id = frame.get("clientMessageId")
+    tracing.mark(trace_id, tracing.BROADCAST)
     endpoint = services_.config.management_endpoint
     if not endpoint:
         raise ConfigurationError("CHAT_MANAGEMENT_ENDPOINT is not set for the broadcast function")
@@ -44,6 +47,7 @@ def broadcast(task: dict[str, Any], services_: Services) -> dict[str, Any]:
     data = json.dumps(frame, ensure_ascii=False).encode("utf-8")
     posted = list(_pool.map(lambda cid: (cid, api.post(cid, data)), connection_ids))
     gone = [cid for cid, delivered in posted if not delivered]
+    tracing.mark(trace_id, tracing.POSTED)
     for connection_id in gone:
         _forget(services_, connection_id)
     return {"delivered": len(posted) - len(gone), "gone": gone}

@@ -6,6 +6,7 @@ The sender gets its own copy through the broadcast, like every member. A retry w
 
 from __future__ import annotations
 
+from chatserver import tracing
 from chatserver.aws.names import MESSAGE_SENT
 from chatserver.chat.requests import SendMessage, parse_action
 from chatserver.handlers.runtime import (
@@ -21,6 +22,7 @@ from chatserver.handlers.runtime import (
 
 def send_message(event: Event, services: Services) -> ProxyResponse:
     request = parse_action(SendMessage, event.get("body"))
+    tracing.mark(request.client_message_id, tracing.HANDLER)
     sender = caller(event, services)
     stored = services.messages.append(
         room=sender.room,
@@ -28,8 +30,10 @@ def send_message(event: Event, services: Services) -> ProxyResponse:
         text=request.text,
         client_message_id=request.client_message_id,
     )
+    tracing.mark(request.client_message_id, tracing.STORED)
     if stored.created:
         services.events.publish(MESSAGE_SENT, sender.room, stored.message)
+        tracing.mark(request.client_message_id, tracing.PUBLISHED)
     else:
         logger.info(
             "duplicate clientMessageId %r in %s: already stored as %s",
