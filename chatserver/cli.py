@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 
 from chatserver import __version__
+from chatserver.bench import commands as bench_commands
 from chatserver.deploy import commands as deploy_commands
 from chatserver.errors import BackendError, ChatError, ConfigurationError
 from chatserver.handlers.authorizer import DEFAULT_TOKEN_LIFETIME, issue_token
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ttl", type=int, default=DEFAULT_TOKEN_LIFETIME, help="lifetime in seconds (12 h)"
     )
     deploy_commands.register(commands)
+    bench_commands.register(commands)
     return parser
 
 
@@ -71,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _token(load_settings(), args.name, args.ttl)
         if args.command in deploy_commands.COMMANDS:
             return deploy_commands.run(args)
+        if args.command in bench_commands.COMMANDS:
+            return bench_commands.run(args)
     except ConfigurationError as exc:
         print(f"chatserver: {exc.message}", file=sys.stderr)
         return 2

@@ -1,0 +1,144 @@
+"""The PNG: latency percentiles by room size, the highest no-loss rate and sustained throughput
+against the baseline, and where chatserver's time goes; the machine in the title.
+
+matplotlib is in the ``dev`` extra; without it the report is written and the chart is skipped
+with a message saying how to install it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chatserver.bench.machine import one_line
+
+CHATSERVER = "#1f77b4"
+BASELINE = "#ff7f0e"
+LOCALSTACK = "#2ca02c"
+
+
+class ChartUnavailable(Exception):
+    """matplotlib is not installed."""
+
+
+def draw(report: dict[str, Any], path: Path) -> Path:
+    """Write the chart of ``report`` to ``path``."""
+    try:
+        import matplotlib as mpl  # noqa: PLC0415 - optional, imported when a chart is drawn
+
+        mpl.use("Agg")
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError:
+        raise ChartUnavailable(
+            "matplotlib is not installed: pip install matplotlib (it is in chatserver's dev "
+            "extra); the JSON report was written"
+        ) from None
+    targets = report["targets"]
+    figure, axes = plt.subplots(2, 2, figsize=(14, 10))
+    _latency(axes[0][0], targets)
+    _max_rate(axes[0][1], targets)
+    _sustained(axes[1][0], targets)
+    _stages(axes[1][1], targets.get("chatserver", {}))
+    figure.suptitle(
+        f"chatserver bench ({report['plan']['name']}): {one_line(report['machine'])}\n"
+        f"load average at start {report['machine']['load_average_at_start']}, at end "
+        f"{report.get('load_average_at_end')}",
+        fontsize=10,
+    )
+    figure.tight_layout(rect=(0, 0, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
+def _latency(ax: Any, targets: dict[str, Any]) -> None:
+    rate = None
+    sizes = sorted({row["members"] for t in targets.values() for row in t.get("latency", [])})
+    positions = {size: index for index, size in enumerate(sizes)}
+    styles = {"p50": "o-", "p95": "s--", "p99": "^:"}
+    for name, colour in (
+        ("chatserver", CHATSERVER),
+        ("baseline", BASELINE),
+        ("localstack", LOCALSTACK),
+    ):
+        rows = targets.get(name, {}).get("latency", [])
+        if not rows:
+            continue
+        rate = rows[0]["rate_msgs_per_s"]
+        for q, style in styles.items():
+            points = [
+                (positions[r["members"]], r["latency_ms"][q]) for r in rows if r["latency_ms"][q]
+            ]
+            if points:
+                ax.plot(*zip(*points, strict=True), style, color=colour, label=f"{name} {q}")
+    ax.set_xticks(range(len(sizes)), [str(size) for size in sizes])
+    ax.set_yscale("log")
+    ax.set_xlabel("members in the room")
+    ax.set_ylabel("send-to-delivery latency at every member (ms, log)")
+    ax.set_title(f"Latency percentiles by room size at {rate or 0:g} msg/s")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=3)
+
+
+def _bars(ax: Any, labels: list[str], series: list[tuple[str, str, list[float]]]) -> None:
+    width = 0.8 / max(len(series), 1)
+    for index, (name, colour, values) in enumerate(series):
+        offsets = [i + (index - (len(series) - 1) / 2) * width for i in range(len(labels))]
+        bars = ax.bar(offsets, values, width, label=name, color=colour)
+        ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], fontsize=7)
+    ax.set_xticks(range(len(labels)), labels)
+
+
+def _max_rate(ax: Any, targets: dict[str, Any]) -> None:
+    mine = targets.get("chatserver", {}).get("max_rate", [])
+    theirs = {row["members"]: row for row in targets.get("baseline", {}).get("max_rate", [])}
+    labels = [f"{row['members']} members" for row in mine]
+    series = [("chatserver", CHATSERVER, [float(row["max_no_loss_msgs_per_s"]) for row in mine])]
+    if theirs:
+        values = [
+            float(theirs.get(row["members"], {}).get("max_no_loss_msgs_per_s", 0)) for row in mine
+        ]
+        series.append(("baseline (>= when capped)", BASELINE, values))
+    _bars(ax, labels, series)
+    ax.set_ylabel("highest offered rate with no loss (msg/s into one room)")
+    ax.set_title("Highest rate with no loss and p99 under the ceiling")
+    ax.legend(fontsize=8)
+
+
+def _sustained(ax: Any, targets: dict[str, Any]) -> None:
+    mine = targets.get("chatserver", {}).get("sustained", [])
+    theirs = {row["name"]: row for row in targets.get("baseline", {}).get("sustained", [])}
+    labels = [row["name"].replace(" into ", "\ninto ") for row in mine]
+    series = [
+        ("offered", "#999999", [float(row["offered_deliveries_per_s"]) for row in mine]),
+        ("chatserver", CHATSERVER, [float(row["deliveries_per_s"]) for row in mine]),
+    ]
+    if theirs:
+        values = [float(theirs.get(row["name"], {}).get("deliveries_per_s", 0)) for row in mine]
+        series.append(("baseline", BASELINE, values))
+    _bars(ax, labels, series)
+    ax.set_ylabel("deliveries per second")
+    ax.set_title("Sustained throughput (every message to every member, exactly once checked)")
+    ax.legend(fontsize=8)
+
+
+def _stages(ax: Any, app: dict[str, Any]) -> None:
+    rows = [row for row in app.get("latency", []) if row.get("stages")]
+    if not rows:
+        ax.set_axis_off()
+        return
+    row = max(rows, key=lambda r: r["members"])
+    stages = row["stages"]["stages"]
+    names = [s["stage"] for s in stages][::-1]
+    means = [float(s["mean_ms"] or 0.0) for s in stages][::-1]
+    p95 = [float(s["p95_ms"] or 0.0) for s in stages][::-1]
+    ax.barh(names, p95, color="#c6dbef", label="p95")
+    bars = ax.barh(names, means, color=CHATSERVER, label="mean")
+    ax.bar_label(bars, labels=[f"{m:.1f}" for m in means], fontsize=7)
+    ax.set_xlabel("ms")
+    ax.set_title(
+        f"Where the time goes: chatserver, {row['members']}-member room at "
+        f"{row['rate_msgs_per_s']:g} msg/s (slowest: {row['stages']['slowest']})"
+    )
+    ax.legend(fontsize=8)

@@ -1,0 +1,77 @@
+"""The ``chatserver bench`` subcommand (registered like the deploy commands)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from chatserver.bench import chart, report, runner
+from chatserver.bench.plan import FULL, QUICK
+from chatserver.errors import ConfigurationError
+
+COMMANDS = ("bench",)
+DEFAULT_OUTPUT = Path("benchmarks/results")
+
+
+def register(commands: Any) -> None:
+    """Add the subcommand to ``commands`` (what ``add_subparsers`` returned)."""
+    bench = commands.add_parser(
+        "bench",
+        help="measure latency, throughput, stages, start time and memory against a baseline",
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="seconds, tiny rooms: a smoke run (about 30 s)"
+    )
+    bench.add_argument(
+        "--all-backends",
+        action="store_true",
+        help="also run the latency workloads on LocalStack 4.14.0 (started without Docker)",
+    )
+    bench.add_argument(
+        "--no-baseline", action="store_true", help="skip the websockets baseline server"
+    )
+    bench.add_argument(
+        "--output-dir",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"where the JSON and PNG go (default {DEFAULT_OUTPUT})",
+    )
+    bench.add_argument(
+        "--timeout", type=float, help="global bound in seconds (default 1800, quick 240)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = QUICK if args.quick else FULL
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            raise ConfigurationError("--timeout must be a positive number of seconds")
+        from dataclasses import replace  # noqa: PLC0415
+
+        plan = replace(plan, timeout_seconds=args.timeout)
+    try:
+        found = runner.run(plan, baseline=not args.no_baseline, localstack=args.all_backends)
+    except TimeoutError as exc:
+        print(
+            f"chatserver bench: {exc or 'timed out'}; every process it started was stopped",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "chatserver bench: interrupted; every process it started was stopped", file=sys.stderr
+        )
+        return 130
+    report.complete(found)
+    dated, latest = report.write(found, args.output_dir)
+    print(report.summary(found))
+    print(f"\nwrote {dated} and {latest}")
+    try:
+        png = chart.draw(found, args.output_dir / "latest.png")
+    except chart.ChartUnavailable as exc:
+        print(f"chatserver bench: {exc}", file=sys.stderr)
+        return 0
+    print(f"wrote {png}")
+    return 0

@@ -1,0 +1,104 @@
+"""What a load delivered: send-to-delivery latency at every member, loss, duplicates, rates.
+
+A message sent into a room of N members is expected N times, once at each member (the sender
+gets its own copy, as in chatserver's protocol). Loss is expected minus delivered; a duplicate
+is a member receiving the same clientMessageId again; an unexpected delivery is one of our
+messages at a member of another room.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatserver.bench.loadgen import LoadRun, Room
+from chatserver.bench.stats import summarize
+
+
+@dataclass
+class Deliveries:
+    """Arrival times by clientMessageId (one per member that got it) and the counts."""
+
+    run: LoadRun
+    room_sizes: list[int]
+    arrivals: dict[str, list[float]] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    expected: int = 0
+    duplicates: int = 0
+    unexpected: int = 0
+    closed_members: int = 0
+
+    @property
+    def delivered(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def lost(self) -> int:
+        return self.expected - self.delivered
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.lost == 0 and self.duplicates == 0 and self.unexpected == 0
+
+    def summary(self) -> dict[str, Any]:
+        sends = self.run.sends
+        first_send = min((send.sent_at for send in sends), default=0.0)
+        last_arrival = max((max(times) for times in self.arrivals.values()), default=first_send)
+        window = max(last_arrival - first_send, 1e-9)
+        complete = sum(
+            1
+            for send in sends
+            if len(self.arrivals.get(send.client_message_id, ())) == self.room_sizes[send.room]
+        )
+        lag_ms = [max(0.0, (send.sent_at - send.due) * 1000) for send in sends]
+        return {
+            "messages_sent": len(sends),
+            "send_errors": self.run.send_errors,
+            "offered_msgs_per_s": round(self.run.rate_per_room * len(self.room_sizes), 1),
+            "achieved_send_msgs_per_s": round(len(sends) / max(self.run.send_seconds, 1e-9), 1),
+            "expected_deliveries": self.expected,
+            "delivered": self.delivered,
+            "lost": self.lost,
+            "duplicates": self.duplicates,
+            "unexpected": self.unexpected,
+            "members_closed_by_server": self.closed_members,
+            "exactly_once": self.exactly_once,
+            "latency_ms": summarize(self.latencies_ms),
+            "messages_per_s": round(complete / window, 1),
+            "deliveries_per_s": round(self.delivered / window, 1),
+            "window_s": round(window, 2),
+            "drain_s": round(self.run.drain_seconds, 2),
+            "send_lag_ms": summarize(lag_ms),
+        }
+
+
+def count(run: LoadRun, rooms: Sequence[Room]) -> Deliveries:
+    """Decode the frames every member kept and match them with the sends of ``run``."""
+    sends = {send.client_message_id: send for send in run.sends}
+    result = Deliveries(run, [len(room.members) for room in rooms])
+    for room_index, room in enumerate(rooms):
+        for member in room.members:
+            if member.connection.close_code is not None:
+                result.closed_members += 1
+            seen: set[str] = set()
+            for arrived, raw in member.frames:
+                if run.marker not in raw:
+                    continue
+                frame = json.loads(raw)
+                client_message_id = frame.get("clientMessageId")
+                if frame.get("type") != "message" or not isinstance(client_message_id, str):
+                    continue
+                if client_message_id in seen:
+                    result.duplicates += 1
+                    continue
+                seen.add(client_message_id)
+                send = sends.get(client_message_id)
+                if send is None or send.room != room_index:
+                    result.unexpected += 1
+                    continue
+                result.arrivals.setdefault(client_message_id, []).append(arrived)
+                result.latencies_ms.append((arrived - send.sent_at) * 1000)
+    result.expected = sum(len(rooms[send.room].members) for send in run.sends)
+    return result

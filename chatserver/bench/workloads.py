@@ -1,0 +1,253 @@
+"""One measurement each, against one running server: idle connections, latency at a steady
+rate, the highest rate with no loss, sustained throughput. Every workload opens its own rooms
+and closes them before it returns, even on error."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chatserver.bench import loadgen, memory, stages
+from chatserver.bench.deliveries import Deliveries, count
+from chatserver.bench.loadgen import Room, Tally
+from chatserver.bench.plan import Plan, Sustained
+from chatserver.bench.servers import ServerProcess
+
+
+class Names:
+    """Unique room names and clientMessageId markers for one run."""
+
+    def __init__(self) -> None:
+        self.run = secrets.token_hex(3)
+        self._next = 0
+
+    def _bump(self) -> int:
+        self._next += 1
+        return self._next
+
+    def room(self) -> str:
+        return f"b{self.run}-{self._bump()}"
+
+    def marker(self) -> str:
+        return f"{self.run}.{self._bump()}."
+
+
+@dataclass
+class Bench:
+    """What every workload needs: the server, the plan, the shared tally and names."""
+
+    server: ServerProcess
+    plan: Plan
+    tally: Tally
+    names: Names
+
+
+class CpuMeter:
+    """CPU cores used by the server's processes and by this process over a span."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self._server = server
+        self._pids = server.pids()
+        self._wall = time.monotonic()
+        self._server_cpu = memory.cpu_seconds(self._pids)
+        self._own_cpu = time.process_time()
+
+    def cores(self) -> dict[str, float]:
+        wall = max(time.monotonic() - self._wall, 1e-9)
+        return {
+            "server": round((memory.cpu_seconds(self._pids) - self._server_cpu) / wall, 2),
+            "load_generator": round((time.process_time() - self._own_cpu) / wall, 2),
+        }
+
+
+@contextlib.asynccontextmanager
+async def rooms_open(
+    bench: Bench, sizes: Sequence[int], senders: int
+) -> AsyncIterator[tuple[list[Room], dict[str, Any]]]:
+    """Rooms of ``sizes`` members, connected at the plan's pace and settled (presence
+    announcements delivered and forgotten); closed afterwards and the server left quiet."""
+    wanted = [(bench.names.room(), size, min(senders, size)) for size in sizes]
+    rooms, stats = await loadgen.open_rooms(
+        bench.server.ws_url, wanted, bench.tally, rate=bench.plan.connect_rate
+    )
+    try:
+        settled = await loadgen.settle(rooms, timeout=120.0)
+        loadgen.forget_frames(rooms)
+        yield (
+            rooms,
+            {
+                "connect_s": round(stats.seconds, 2),
+                "connect_retries": stats.retries,
+                "settle_s": round(settled, 2),
+            },
+        )
+    finally:
+        await loadgen.close_rooms(rooms)
+        await wait_until_quiet(bench.server)
+
+
+async def wait_until_quiet(server: ServerProcess, timeout: float = 120.0) -> float:
+    """Until chatserver holds no connection (their $disconnect and presence are done)."""
+    started = time.monotonic()
+    if server.spec.kind != "chatserver":
+        return 0.0
+    while time.monotonic() - started < timeout:
+        health = await asyncio.to_thread(server.health)
+        if health.get("connections") == 0:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)  # presence broadcasts of the last leavers
+    return time.monotonic() - started
+
+
+async def _load(
+    bench: Bench, rooms: Sequence[Room], rate: float, seconds: float
+) -> tuple[Deliveries, dict[str, float]]:
+    meter = CpuMeter(bench.server)
+    run = await loadgen.offered_load(
+        rooms,
+        bench.tally,
+        marker=bench.names.marker(),
+        rate_per_room=rate,
+        seconds=seconds,
+        drain=bench.plan.drain_seconds,
+    )
+    cores = meter.cores()
+    found = count(run, rooms)
+    loadgen.forget_frames(rooms)
+    return found, cores
+
+
+async def _warm_up(bench: Bench, rooms: Sequence[Room], rate: float) -> None:
+    """A short load first: the first executions pay for cold caches and connections."""
+    await _load(bench, rooms, rate, bench.plan.warmup_seconds)
+    await loadgen.settle(rooms, quiet=0.3)
+    loadgen.forget_frames(rooms)
+    if bench.server.spec.traced:
+        await asyncio.to_thread(stages.drain_marks, bench.server.http_url)
+
+
+async def _measured(
+    bench: Bench, rooms: Sequence[Room], rate: float, seconds: float
+) -> dict[str, Any]:
+    """A load, its deliveries and, on chatserver, its stage breakdown."""
+    found, cores = await _load(bench, rooms, rate, seconds)
+    result = {**found.summary(), "cpu_cores": cores}
+    if bench.server.spec.traced:
+        marks = await asyncio.to_thread(stages.drain_marks, bench.server.http_url)
+        result["stages"] = stages.breakdown(found, marks)
+    return result
+
+
+async def idle_connections(bench: Bench) -> dict[str, Any]:
+    """Resident memory with the plan's idle connections open, in rooms of ``idle_room_size``."""
+    plan = bench.plan
+    sizes = [plan.idle_room_size] * (plan.idle_connections // plan.idle_room_size)
+    if plan.idle_connections % plan.idle_room_size:
+        sizes.append(plan.idle_connections % plan.idle_room_size)
+    async with rooms_open(bench, sizes, senders=0) as (rooms, connecting):
+        await asyncio.sleep(1.0)
+        rss = memory.tree_rss_mb(bench.server.pid)
+        connections = sum(len(room.members) for room in rooms)
+        health = await asyncio.to_thread(bench.server.health)
+        closing_started = time.monotonic()
+    return {
+        "connections": connections,
+        "rooms": len(rooms),
+        "server_reports_connections": health.get("connections"),
+        **connecting,
+        "close_and_quiet_s": round(time.monotonic() - closing_started, 2),
+        "rss_mb": rss,
+    }
+
+
+async def room_size(
+    bench: Bench, members: int, *, search_max_rate: bool = True
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Latency at the steady rate, then (if asked) the highest rate with no loss, in one room."""
+    plan = bench.plan
+    async with rooms_open(bench, [members], plan.senders_per_room) as (rooms, connecting):
+        await _warm_up(bench, rooms, plan.steady_rate)
+        steady = await _measured(bench, rooms, plan.steady_rate, plan.steady_seconds)
+        latency = {
+            "members": members,
+            "senders": rooms[0].senders,
+            "rate_msgs_per_s": plan.steady_rate,
+            "seconds": plan.steady_seconds,
+            **connecting,
+            **steady,
+        }
+        if not search_max_rate:
+            return latency, None
+        maximum = await _max_rate(bench, rooms)
+    return latency, {"members": members, "senders": rooms[0].senders, **maximum}
+
+
+async def _max_rate(bench: Bench, rooms: Sequence[Room]) -> dict[str, Any]:
+    """Step the rate up until a step loses a delivery or its p99 exceeds the ceiling."""
+    plan = bench.plan
+    steps: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None
+    stopped_by = None
+    for rate in plan.step_rates:
+        found, cores = await _load(bench, rooms, rate, plan.step_seconds)
+        summary = found.summary()
+        p99 = summary["latency_ms"]["p99"]
+        step = {
+            "rate_msgs_per_s": rate,
+            "deliveries_per_s": summary["deliveries_per_s"],
+            "lost": summary["lost"],
+            "duplicates": summary["duplicates"],
+            "latency_ms": summary["latency_ms"],
+            "send_lag_ms_p99": summary["send_lag_ms"]["p99"],
+            "cpu_cores": cores,
+        }
+        steps.append(step)
+        if not found.exactly_once:
+            stopped_by = f"{rate:g} msg/s lost {found.lost} and duplicated {found.duplicates}"
+        elif p99 is None or p99 > plan.p99_ceiling_ms:
+            stopped_by = f"{rate:g} msg/s had p99 {p99} ms > {plan.p99_ceiling_ms:g} ms"
+        if stopped_by:
+            break
+        best = step
+        if bench.server.spec.traced:
+            await asyncio.to_thread(stages.drain_marks, bench.server.http_url)
+    members = len(rooms[0].members)
+    return {
+        "max_no_loss_msgs_per_s": best["rate_msgs_per_s"] if best else 0,
+        "max_no_loss_deliveries_per_s": best["rate_msgs_per_s"] * members if best else 0,
+        "p99_at_max_ms": best["latency_ms"]["p99"] if best else None,
+        "capped": stopped_by is None,
+        "stopped_by": stopped_by
+        or f"every step passed; the highest step is {plan.step_rates[-1]:g}",
+        "step_seconds": plan.step_seconds,
+        "p99_ceiling_ms": plan.p99_ceiling_ms,
+        "steps": steps,
+    }
+
+
+async def sustained(bench: Bench, spec: Sustained) -> dict[str, Any]:
+    """``spec``'s load for its duration, with exactly-once checked and peak RSS sampled."""
+    sizes = [spec.members] * spec.rooms
+    async with rooms_open(bench, sizes, bench.plan.senders_per_room) as (rooms, connecting):
+        await _warm_up(bench, rooms, spec.rate_per_room)
+        with memory.PeakRss(bench.server.pid) as peak:
+            measured = await _measured(bench, rooms, spec.rate_per_room, spec.seconds)
+    return {
+        "name": spec.name,
+        "rooms": spec.rooms,
+        "members": spec.members,
+        "senders_per_room": rooms[0].senders,
+        "rate_per_room_msgs_per_s": spec.rate_per_room,
+        "offered_total_msgs_per_s": spec.msgs_per_s,
+        "offered_deliveries_per_s": spec.deliveries_per_s,
+        "seconds": spec.seconds,
+        **connecting,
+        **measured,
+        "peak_rss_mb": round(peak.peak_mb, 1),
+    }
