@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-localstack lint typecheck unit integration clean
+.PHONY: serve test test-localstack bench lint typecheck unit integration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck: $(STAMP)
 test-localstack: $(STAMP)
 	localstack/run-local.sh install
 	CHAT_TEST_BACKEND=localstack $(BIN)/pytest tests/integration
+
+## Benchmarks against a websockets baseline (about 10 minutes): benchmarks/results/latest.{json,png}
+bench: $(STAMP)
+	$(BIN)/chatserver bench
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -1,9 +1,11 @@
 """What a load delivered: send-to-delivery latency at every member, loss, duplicates, rates.
 
 A message sent into a room of N members is expected N times, once at each member (the sender
-gets its own copy, as in chatserver's protocol). Loss is expected minus delivered; a duplicate
-is a member receiving the same clientMessageId again; an unexpected delivery is one of our
-messages at a member of another room.
+gets its own copy, as in chatserver's protocol). A delivery is late when it came after the drain
+window (the load generator then keeps the clients connected until the server is idle); lost
+when it never came; a duplicate is a member receiving the same clientMessageId again; an
+unexpected delivery is one of our messages at a member of another room. Late deliveries count
+in the latency figures with their real latency.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class Deliveries:
             if len(self.arrivals.get(send.client_message_id, ())) == self.room_sizes[send.room]
         )
         lag_ms = [max(0.0, (send.sent_at - send.due) * 1000) for send in sends]
+        late = sum(
+            1 for times in self.arrivals.values() for at in times if at > self.run.drained_at
+        )
         return {
             "messages_sent": len(sends),
             "send_errors": self.run.send_errors,
@@ -61,6 +66,8 @@ class Deliveries:
             "expected_deliveries": self.expected,
             "delivered": self.delivered,
             "lost": self.lost,
+            "late": late,
+            "late_wait_s": round(self.run.late_wait_seconds, 2),
             "duplicates": self.duplicates,
             "unexpected": self.unexpected,
             "members_closed_by_server": self.closed_members,

@@ -239,6 +239,10 @@ class LoadRun:
     drain_seconds: float = 0.0
     complete: bool = False
     send_errors: int = 0
+    #: when the drain window ended (``time.time()``); arrivals after it are late
+    drained_at: float = 0.0
+    #: seconds waited after the window for a backlog to finish (0 when none was left)
+    late_wait_seconds: float = 0.0
 
 
 async def offered_load(
@@ -294,4 +298,5 @@ async def offered_load(
         await asyncio.wait_for(tally.complete.wait(), drain)
     run.complete = tally.complete.is_set()
     run.drain_seconds = loop.time() - drained
+    run.drained_at = time.time()
     return run

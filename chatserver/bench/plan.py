@@ -48,6 +48,8 @@ class Plan:
     #: new connections per second (chatserver's default limit is 500/s, burst 500)
     connect_rate: float
     timeout_seconds: float
+    #: a quiet spell this long (no frame at any client) means presence traffic has settled
+    settle_seconds: float
     localstack_room_sizes: tuple[int, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,7 +63,7 @@ FULL = Plan(
     steady_rate=20.0,
     steady_seconds=10.0,
     warmup_seconds=1.0,
-    step_rates=(10, 20, 30, 50, 75, 100, 150, 200),
+    step_rates=(5, 10, 20, 30, 50, 75, 100, 150, 200),
     step_seconds=5.0,
     p99_ceiling_ms=500.0,
     drain_seconds=5.0,
@@ -74,6 +76,7 @@ FULL = Plan(
     start_runs=3,
     connect_rate=300.0,
     timeout_seconds=1800.0,
+    settle_seconds=0.5,
     localstack_room_sizes=(2, 10, 50),
 )
 
@@ -82,18 +85,19 @@ QUICK = Plan(
     room_sizes=(2, 3),
     senders_per_room=2,
     steady_rate=5.0,
-    steady_seconds=2.0,
-    warmup_seconds=0.4,
+    steady_seconds=1.0,
+    warmup_seconds=0.3,
     step_rates=(5.0, 10.0),
-    step_seconds=1.0,
+    step_seconds=0.5,
     p99_ceiling_ms=2000.0,
     drain_seconds=5.0,
-    sustained=(Sustained("10 msg/s into two 3-member rooms", 2, 3, 5.0, 2.0),),
+    sustained=(Sustained("10 msg/s into two 3-member rooms", 2, 3, 5.0, 1.0),),
     idle_connections=12,
     idle_room_size=4,
     start_runs=1,
     connect_rate=300.0,
     timeout_seconds=240.0,
+    settle_seconds=0.2,
     localstack_room_sizes=(2,),
 )
 

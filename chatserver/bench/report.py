@@ -173,6 +173,13 @@ def write(report: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     return dated, latest
 
 
+def _cores(cpu: dict[str, float]) -> str:
+    """Total, and split into main process and children when there are children."""
+    if not cpu.get("server_children"):
+        return f"{cpu['server']}"
+    return f"{cpu['server']} (main {cpu['server_main']}, children {cpu['server_children']})"
+
+
 def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:g}"
 
@@ -241,8 +248,8 @@ def _rate_lines(report: dict[str, Any]) -> list[str]:
                 f"  {target['label']:<32} {row['name']}: {row['messages_per_s']:g} msg/s, "
                 f"{row['deliveries_per_s']:g} deliveries/s, p50 {_ms(row['latency_ms']['p50'])} "
                 f"p99 {_ms(row['latency_ms']['p99'])} ms, lost {row['lost']}, duplicates "
-                f"{row['duplicates']}; CPU cores: server {row['cpu_cores']['server']}, "
-                f"load generator {row['cpu_cores']['load_generator']}"
+                f"{row['duplicates']}, late {row['late']}; CPU cores: server "
+                f"{_cores(row['cpu_cores'])}, load generator {row['cpu_cores']['load_generator']}"
             )
     return lines
 

@@ -32,8 +32,12 @@ from chatserver.emulator import localstack_host
 Log = Callable[[str], None]
 
 
+_STARTED = time.monotonic()
+
+
 def stderr_log(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
+    """Progress on stderr, with the seconds since the command started."""
+    print(f"bench {time.monotonic() - _STARTED:6.1f}s: {message}", file=sys.stderr, flush=True)
 
 
 def run(
@@ -97,7 +101,7 @@ def measure(
     with ServerProcess(spec_for_port(port), port) as server:
         times.append(server.start())
         log(f"{label}: healthy in {times[-1]:.2f} s (pid {server.pid}); measuring")
-        time.sleep(1.0)
+        time.sleep(2 * plan.settle_seconds)  # let the start-up work finish before the idle RSS
         result: dict[str, Any] = {
             "label": label,
             "kind": server.spec.kind,
@@ -111,6 +115,7 @@ def measure(
         if extra_memory is not None:
             result["memory_mb"]["idle_backend"] = extra_memory()
         asyncio.run(_workloads(server, plan, result, deadline, log, full=full))
+
         log(f"{label}: stopping")
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
@@ -163,6 +168,7 @@ async def _workloads(
             result["memory_mb"]["peak_under_load"] = max(
                 (s["peak_rss_mb"] for s in result["sustained"]), default=None
             )
+    result["quiet_waits_s"] = bench.quiet_waits
 
 
 def measure_localstack(plan: Plan, deadline: Deadline, log: Log) -> dict[str, Any]:

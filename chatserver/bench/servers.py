@@ -104,6 +104,7 @@ class ServerProcess:
         self.ws_url = f"ws://127.0.0.1:{port}{spec.ws_path}"
         self._process: subprocess.Popen[bytes] | None = None
         self._output: deque[str] = deque(maxlen=60)
+        self._pump_thread: Thread | None = None
         self.seconds_to_healthy: float | None = None
 
     @property
@@ -123,7 +124,8 @@ class ServerProcess:
             start_new_session=True,  # a Ctrl-C of the bench reaches it through stop() only
         )
         assert self._process.stdout is not None
-        Thread(target=self._pump, args=(self._process.stdout,), daemon=True).start()
+        self._pump_thread = Thread(target=self._pump, args=(self._process.stdout,), daemon=True)
+        self._pump_thread.start()
         deadline = started + timeout
         while True:
             status, _ = http_get(f"{self.http_url}/healthz", timeout=1.0)
@@ -131,16 +133,18 @@ class ServerProcess:
                 self.seconds_to_healthy = time.monotonic() - started
                 return self.seconds_to_healthy
             if self._process.poll() is not None or time.monotonic() > deadline:
+                code = self._process.returncode
                 self.stop()
                 raise ServerFailed(
-                    f"{self.spec.label} did not become healthy "
-                    f"(exit code {self._process.returncode}); its output:\n" + self.output()
+                    f"{self.spec.label} did not become healthy in {timeout:g} s "
+                    f"(exit code {code}); its output:\n" + self.output()
                 )
             time.sleep(HEALTH_POLL_INTERVAL)
 
     def _pump(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            self._output.append(line.decode(errors="replace").rstrip())
+        with stream:
+            for line in stream:
+                self._output.append(line.decode(errors="replace").rstrip())
 
     def output(self) -> str:
         return "\n".join(self._output) or "(no output)"
@@ -179,6 +183,8 @@ class ServerProcess:
                     time.sleep(0.05)
                 if _alive(child):
                     os.kill(child, signal.SIGKILL)
+        if self._pump_thread is not None:
+            self._pump_thread.join(5)  # it closes the pipe once the output ends
         self._process = None
 
     def __enter__(self) -> ServerProcess:

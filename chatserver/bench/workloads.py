@@ -9,7 +9,7 @@ import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatserver.bench import loadgen, memory, stages
@@ -45,22 +45,30 @@ class Bench:
     plan: Plan
     tally: Tally
     names: Names
+    #: seconds waited after each workload for the server to be quiet again
+    quiet_waits: list[float] = field(default_factory=list)
 
 
 class CpuMeter:
-    """CPU cores used by the server's processes and by this process over a span."""
+    """CPU cores used over a span: by the server's main process (chatserver's gateway), by its
+    children (the embedded emulator), and by this process (the load generator)."""
 
     def __init__(self, server: ServerProcess) -> None:
-        self._server = server
-        self._pids = server.pids()
+        pids = server.pids()
+        self._main, self._children = pids[:1], pids[1:]
         self._wall = time.monotonic()
-        self._server_cpu = memory.cpu_seconds(self._pids)
+        self._main_cpu = memory.cpu_seconds(self._main)
+        self._children_cpu = memory.cpu_seconds(self._children)
         self._own_cpu = time.process_time()
 
     def cores(self) -> dict[str, float]:
         wall = max(time.monotonic() - self._wall, 1e-9)
+        main = (memory.cpu_seconds(self._main) - self._main_cpu) / wall
+        children = (memory.cpu_seconds(self._children) - self._children_cpu) / wall
         return {
-            "server": round((memory.cpu_seconds(self._pids) - self._server_cpu) / wall, 2),
+            "server": round(main + children, 2),
+            "server_main": round(main, 2),
+            "server_children": round(children, 2),
             "load_generator": round((time.process_time() - self._own_cpu) / wall, 2),
         }
 
@@ -76,7 +84,7 @@ async def rooms_open(
         bench.server.ws_url, wanted, bench.tally, rate=bench.plan.connect_rate
     )
     try:
-        settled = await loadgen.settle(rooms, timeout=120.0)
+        settled = await loadgen.settle(rooms, quiet=bench.plan.settle_seconds, timeout=120.0)
         loadgen.forget_frames(rooms)
         yield (
             rooms,
@@ -88,26 +96,47 @@ async def rooms_open(
         )
     finally:
         await loadgen.close_rooms(rooms)
-        await wait_until_quiet(bench.server)
+        await wait_until_quiet(bench)
 
 
-async def wait_until_quiet(server: ServerProcess, timeout: float = 120.0) -> float:
-    """Until chatserver holds no connection (their $disconnect and presence are done)."""
+#: the server is idle once its processes use less than this share of a core...
+IDLE_CORES = 0.15
+#: ...over a window this long
+IDLE_WINDOW = 0.5
+QUIET_TIMEOUT = 120.0
+
+
+async def server_idle(server: ServerProcess, timeout: float = QUIET_TIMEOUT) -> float:
+    """Until the server's processes stop working (a backlog of executions done); seconds."""
     started = time.monotonic()
-    if server.spec.kind != "chatserver":
-        return 0.0
+    pids = server.pids()
     while time.monotonic() - started < timeout:
-        health = await asyncio.to_thread(server.health)
-        if health.get("connections") == 0:
+        before = memory.cpu_seconds(pids)
+        await asyncio.sleep(IDLE_WINDOW)
+        if (memory.cpu_seconds(pids) - before) / IDLE_WINDOW < IDLE_CORES:
             break
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(0.5)  # presence broadcasts of the last leavers
     return time.monotonic() - started
+
+
+async def wait_until_quiet(bench: Bench) -> None:
+    """Until chatserver holds no connection and its pipeline is idle; the wait is recorded."""
+    started = time.monotonic()
+    server = bench.server
+    if server.spec.kind == "chatserver":
+        while time.monotonic() - started < QUIET_TIMEOUT:
+            health = await asyncio.to_thread(server.health)
+            if health.get("connections") == 0:
+                break
+            await asyncio.sleep(0.2)
+    await server_idle(server)
+    bench.quiet_waits.append(round(time.monotonic() - started, 2))
 
 
 async def _load(
     bench: Bench, rooms: Sequence[Room], rate: float, seconds: float
 ) -> tuple[Deliveries, dict[str, float]]:
+    """An open-loop load; if its drain window ends short, the clients stay connected until the
+    server is idle, so deliveries that come late are told apart from those never made."""
     meter = CpuMeter(bench.server)
     run = await loadgen.offered_load(
         rooms,
@@ -118,6 +147,9 @@ async def _load(
         drain=bench.plan.drain_seconds,
     )
     cores = meter.cores()
+    if not run.complete:
+        run.late_wait_seconds = await server_idle(bench.server)
+        await loadgen.settle(rooms, quiet=bench.plan.settle_seconds)
     found = count(run, rooms)
     loadgen.forget_frames(rooms)
     return found, cores
@@ -126,7 +158,7 @@ async def _load(
 async def _warm_up(bench: Bench, rooms: Sequence[Room], rate: float) -> None:
     """A short load first: the first executions pay for cold caches and connections."""
     await _load(bench, rooms, rate, bench.plan.warmup_seconds)
-    await loadgen.settle(rooms, quiet=0.3)
+    await loadgen.settle(rooms, quiet=bench.plan.settle_seconds)
     loadgen.forget_frames(rooms)
     if bench.server.spec.traced:
         await asyncio.to_thread(stages.drain_marks, bench.server.http_url)
@@ -151,7 +183,7 @@ async def idle_connections(bench: Bench) -> dict[str, Any]:
     if plan.idle_connections % plan.idle_room_size:
         sizes.append(plan.idle_connections % plan.idle_room_size)
     async with rooms_open(bench, sizes, senders=0) as (rooms, connecting):
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2 * plan.settle_seconds)
         rss = memory.tree_rss_mb(bench.server.pid)
         connections = sum(len(room.members) for room in rooms)
         health = await asyncio.to_thread(bench.server.health)

@@ -1,0 +1,73 @@
+"""Pieces of the harness on their own: percentiles, the baseline server, the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from chatserver.bench import loadgen
+from chatserver.bench.deliveries import count
+from chatserver.bench.servers import ServerProcess, baseline_spec, free_port, http_get
+from chatserver.bench.stats import percentile, summarize
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    """Percentiles interpolate linearly between the closest ranks."""
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([5.0], 99) == 5.0
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 100) == 5.0
+
+
+def test_summary_of_nothing_has_no_figures() -> None:
+    """An empty sample gives a count of 0 and no percentiles, never a made-up number."""
+    assert summarize([]) == {
+        "count": 0,
+        "p50": None,
+        "p95": None,
+        "p99": None,
+        "max": None,
+        "mean": None,
+    }
+
+
+def test_baseline_broadcasts_each_message_once_to_every_member() -> None:
+    """The baseline delivers every message of an open-loop load once to each room member."""
+    port = free_port()
+    with ServerProcess(baseline_spec(port), port) as server:
+        server.start(timeout=30)
+        assert http_get(f"{server.http_url}/healthz")[0] == 200
+
+        async def load() -> tuple[int, int, int]:
+            tally = loadgen.Tally()
+            rooms, _ = await loadgen.open_rooms(
+                server.ws_url, [("r1", 3, 2), ("r2", 2, 1)], tally, rate=100
+            )
+            try:
+                run = await loadgen.offered_load(
+                    rooms, tally, marker="t.1.", rate_per_room=20, seconds=0.5, drain=5
+                )
+                found = count(run, rooms)
+            finally:
+                await loadgen.close_rooms(rooms)
+            return found.expected, found.delivered, found.duplicates + found.unexpected
+
+        expected, delivered, wrong = asyncio.run(load())
+    assert (delivered, wrong) == (expected, 0)
+    assert expected == 10 * 3 + 10 * 2
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_bench_refuses_a_timeout_that_is_not_positive(value: str) -> None:
+    """--timeout must be positive: the command says so and exits with 2."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "chatserver", "bench", "--quick", "--timeout", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert "--timeout must be a positive number of seconds" in finished.stderr
