@@ -179,17 +179,24 @@ $("composer").addEventListener("submit", send);
 
 // -- people panel (a sidebar on wide screens, a drop-down on phones) ---------------------------
 
-$("people-button").addEventListener("click", () => {
-  const open = $("people-button").getAttribute("aria-expanded") !== "true";
+function showPeople(open) {
   $("people-button").setAttribute("aria-expanded", String(open));
   $("people-panel").classList.toggle("open", open);
+}
+
+$("people-button").addEventListener("click", () => {
+  showPeople($("people-button").getAttribute("aria-expanded") !== "true");
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && $("people-panel").classList.contains("open")) {
-    $("people-button").setAttribute("aria-expanded", "false");
-    $("people-panel").classList.remove("open");
+    showPeople(false);
     $("people-button").focus();
   }
+});
+document.addEventListener("click", (event) => {
+  const panel = $("people-panel");
+  const inside = panel.contains(event.target) || $("people-button").contains(event.target);
+  if (!inside && panel.classList.contains("open")) showPeople(false);
 });
 
 // -- start ------------------------------------------------------------------------------------

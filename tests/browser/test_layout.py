@@ -13,6 +13,11 @@ from tests.browser.conftest import DESKTOP, PHONE, OpenChat
 
 pytestmark = pytest.mark.asyncio
 
+# The screenshots go into the README, so these rooms have readable names; no other test uses
+# them, and every test session starts a fresh stack.
+PHONE_ROOM = "design"
+DESKTOP_ROOM = "general"
+
 CONVERSATION = [
     ("bob", "Morning! Is the demo still on for 3 pm?"),
     ("alice", "Yes. The whole stack runs on my laptop: gateway, Lambda handlers, emulator."),
@@ -25,14 +30,14 @@ CONVERSATION = [
 
 
 async def test_phone_viewport(
-    open_chat: OpenChat, chat_client: ClientFactory, chat_room: str, screenshots: Path
+    open_chat: OpenChat, chat_client: ClientFactory, screenshots: Path
 ) -> None:
     """On a 375-pixel-wide phone nothing overflows sideways and the message box is in view."""
-    bob = await chat_client("bob", chat_room)
+    bob = await chat_client("bob", PHONE_ROOM)
     await bob.say(CONVERSATION[0][1])
     await bob.say("Long words wrap: " + "supercalifragilisticexpialidocious" * 3)
     phone = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-    alice = await open_chat("alice", chat_room, viewport=PHONE, **phone)
+    alice = await open_chat("alice", PHONE_ROOM, viewport=PHONE, **phone)
     await alice.say("Looks good on a phone 📱")
     await alice.say("And the people list is one tap away.")
     await expect(alice.presence).to_have_count(2, timeout=WAIT_MS)
@@ -54,11 +59,11 @@ async def test_phone_viewport(
 
 
 async def test_desktop_viewport(
-    open_chat: OpenChat, chat_client: ClientFactory, chat_room: str, screenshots: Path
+    open_chat: OpenChat, chat_client: ClientFactory, screenshots: Path
 ) -> None:
     """On a desktop the people list sits beside the conversation; a screenshot is kept."""
-    members = {name: await chat_client(name, chat_room) for name in ("bob", "carol")}
-    alice = await open_chat("alice", chat_room, viewport=DESKTOP)
+    members = {name: await chat_client(name, DESKTOP_ROOM) for name in ("bob", "carol")}
+    alice = await open_chat("alice", DESKTOP_ROOM, viewport=DESKTOP)
     for sender, text in CONVERSATION:
         if sender == "alice":
             await alice.say(text)
