@@ -11,7 +11,7 @@ a failing test leaves one of each of its pages under ``failures/`` there.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="package")
+def chat_stack(chat_stack_settings: dict[str, Any]) -> Iterator[ChatStack]:
+    """The browser tests' own stack (overriding the plugin's), stopped after them.
+
+    Its own emulator keeps the tables of the other tests' stack small: moto's DynamoDB slows
+    down as a table grows, and its TransactWriteItems is not atomic under concurrent calls, so
+    the more rows, the likelier a race in the tests of concurrent retries.
+    """
+    with ChatStack(**chat_stack_settings) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
