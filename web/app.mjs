@@ -110,6 +110,7 @@ async function join(name, room) {
 function leave() {
   if (session !== null) session.leave();
   session = null;
+  status.show("offline");
   saveSession(null);
   $("chat-screen").hidden = true;
   $("skip-link").hidden = true;

@@ -23,6 +23,7 @@ export class MessageList {
   #nodes = new Map(); // entry key -> element
   #pendingNodes = new Map(); // clientMessageId -> element of an own message
   #separators = new Map(); // separator key -> element
+  #signatures = new WeakMap(); // element -> what it was last rendered from
   #stuck = true;
   #unread = 0;
   #rendered = false;
@@ -191,8 +192,10 @@ export class MessageList {
       node.append(text);
       this.#separators.set(key, node);
     }
-    node.setAttribute("aria-label", label);
-    node.firstChild.textContent = label;
+    if (node.firstChild.textContent !== label) {
+      node.setAttribute("aria-label", label);
+      node.firstChild.textContent = label;
+    }
     return node;
   }
 
@@ -242,6 +245,10 @@ export class MessageList {
   }
 
   #update(node, entry, date, continued) {
+    // Most renders change nothing in most elements: touch only those that changed.
+    const signature = [entry.key, entry.pending, entry.failed, continued].join("|");
+    if (this.#signatures.get(node) === signature) return;
+    this.#signatures.set(node, signature);
     node.classList.toggle("continued", continued);
     node.classList.toggle("pending", entry.pending);
     node.classList.toggle("failed", Boolean(entry.failed));

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import WebSocketRoute, expect
 
 from chatserver.testing import ChatClient, ChatStack
 from chatserver.testing.plugin import ClientFactory
@@ -70,6 +71,34 @@ async def test_a_message_typed_while_offline_is_sent_on_reconnect(
     await alice.page.wait_for_timeout(500)  # time for a duplicate to show, if there were one
     await expect(alice.with_text("typed while offline")).to_have_count(1)
     await expect(bob.with_text("typed while offline")).to_have_count(1)
+
+
+async def test_a_pending_message_survives_a_reload(
+    open_chat: OpenChat, chat_stack: ChatStack, chat_room: str
+) -> None:
+    """A message still pending when the page is reloaded is sent after the reload, once."""
+    alice = await open_chat("alice", chat_room)
+    blocked = True
+
+    async def gate(route: WebSocketRoute) -> None:
+        # While blocked, every new connection fails, as if the server could not be reached.
+        if blocked:
+            await route.close()
+        else:
+            route.connect_to_server()
+
+    await alice.page.route_web_socket(re.compile(r"^ws://"), gate)
+    await drop(chat_stack, alice)
+    await expect(alice.status).not_to_have_attribute("data-state", "connected")
+    await alice.send("typed, then the page was reloaded")
+    await alice.page.reload()
+    await expect(alice.with_text("typed, then the page was reloaded")).to_have_attribute(
+        "data-state", "pending"
+    )
+    blocked = False  # the page's next attempt (backoff: at most 10 s) gets through
+    await alice.wait_stored("typed, then the page was reloaded", timeout=30_000)
+    await alice.page.wait_for_timeout(500)  # time for a duplicate to show, if there were one
+    await expect(alice.with_text("typed, then the page was reloaded")).to_have_count(1)
 
 
 @pytest.fixture
