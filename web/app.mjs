@@ -68,6 +68,7 @@ function joinFromForm(event) {
 // -- the room ---------------------------------------------------------------------------------
 
 async function join(name, room) {
+  if (session !== null || $("join-button").disabled) return; // a second Enter while joining
   $("join-button").disabled = true;
   const url = await websocketUrl;
   $("join-button").disabled = false;
@@ -111,6 +112,7 @@ function leave() {
   if (session !== null) session.leave();
   session = null;
   status.show("offline");
+  $("connection-status").dataset.connectionId = "";
   saveSession(null);
   $("chat-screen").hidden = true;
   $("skip-link").hidden = true;

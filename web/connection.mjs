@@ -45,7 +45,9 @@ export class ReconnectingSocket extends EventTarget {
     this.#url = url;
     this.#options = { ...DEFAULTS, ...options };
     this.onOnline = () => (this.isOpen ? this.probe() : this.retryNow());
-    this.onOffline = () => this.#setState(OFFLINE);
+    // The browser's idea of "offline" can be wrong for the server at hand (a LAN or loopback
+    // address): an open connection is only asked whether it still answers.
+    this.onOffline = () => (this.isOpen ? this.probe() : this.#setState(OFFLINE, true));
     this.onVisible = () => {
       if (document.visibilityState === "visible") this.retryNow();
     };

@@ -169,13 +169,10 @@ export class ChatSession extends EventTarget {
       if (verdict === RESET) {
         // The server lost its history (an in-memory emulator restarted): what is shown stays,
         // above a divider, unless the new history is long enough to be paged in anyway.
-        this.timeline.restart({ keepShown: !olderExist });
-        this.#emit("notice", {
-          level: "info",
-          message:
-            "The server's history restarted. " +
-            "Messages above the divider are no longer stored there.",
-        });
+        const keepShown = !olderExist;
+        this.timeline.restart({ keepShown });
+        const shown = keepShown ? " Messages above the divider are no longer stored there." : "";
+        this.#emit("notice", { level: "info", message: `The server's history restarted.${shown}` });
       } else if (verdict === GAP) {
         // Too far behind to fill the gap: start again from the newest messages.
         this.timeline.restart({ keepShown: false });
