@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Containers often have a small /dev/shm; Chromium then crashes without this.
+    "--disable-dev-shm-usage",
 ]
 
 DESKTOP = {"width": 1280, "height": 800}
