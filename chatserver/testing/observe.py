@@ -74,17 +74,16 @@ class Observer:
                     found.append(execution)
         return sorted(found, key=lambda execution: execution.started_at)
 
-    def wait_for_executions(
-        self, *, room: str, count: int, timeout: float = 10.0
-    ) -> list[Execution]:
-        """The room's executions once ``count`` of them have finished (TimeoutError if not)."""
+    def fanout_of(self, message_id: str, room: str, timeout: float = 10.0) -> Execution:
+        """The finished execution that fanned out message ``message_id`` of ``room``."""
         deadline = time.monotonic() + timeout
         while True:
-            done = [e for e in self.executions(room=room) if e.status != "RUNNING"]
-            if len(done) >= count:
-                return done
+            for execution in self.executions(room=room):
+                finished = execution.status != "RUNNING"
+                if finished and execution.frame.get("messageId") == message_id:
+                    return execution
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(done)} of {count} executions finished in {room}")
+                raise TimeoutError(f"no finished execution fanned out {message_id} in {room}")
             time.sleep(0.1)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
