@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 ## (the first run installs it into ~/.cache/chatserver/localstack; the suite starts and stops it).
 test-localstack: $(STAMP)
 	localstack/run-local.sh install
-	CHAT_TEST_BACKEND=localstack $(BIN)/pytest tests/integration
+	CHAT_TEST_BACKEND=localstack $(BIN)/pytest tests/integration tests/examples
 
 ## Benchmarks against a websockets baseline (about 10 minutes): benchmarks/results/latest.{json,png}
 bench: $(STAMP)

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     max_inflight_per_connection: int = Field(
         10, ge=1, description="Frames of one connection whose handlers may run at once."
     )
+    frame_backlog_per_connection: int = Field(
+        100,
+        ge=0,
+        description="Frames of one connection waiting for a handler; beyond, they are answered "
+        "'Too Many Requests' and dropped.",
+    )
     lambda_concurrency: int = Field(64, ge=1, description="Handler invocations running at once.")
     shutdown_timeout: float = Field(
         5.0, ge=0, description="Seconds to wait for closes and $disconnect handlers on Ctrl-C."

@@ -434,6 +434,13 @@ class Instance:
         log(f"LocalStack {LOCALSTACK_VERSION} ready at {url} in {time.monotonic() - started:.1f} s")
         return url
 
+    def pids(self) -> list[int]:
+        """Every process of this instance that runs: LocalStack and what it started."""
+        pid = self.pid
+        if pid is None or not _alive(pid):
+            return []
+        return sorted({pid, *_descendants(pid), *self._recorded_children()})
+
     def _record_children(self, pid: int) -> None:
         pids = _descendants(pid)
         self.children_file.write_text("".join(f"{child}\n" for child in pids))

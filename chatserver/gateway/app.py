@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from chatserver import __version__
-from chatserver.gateway import health, invoke_api
+from chatserver.gateway import health, invoke_api, web_config
 from chatserver.gateway.management_api import ASGIApp, ConnectionsFastPath
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.websocket_api import refuse_unknown_path, websocket_endpoint
@@ -62,6 +62,8 @@ def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = No
     app.add_api_websocket_route(f"/{settings.stage}", websocket_endpoint)
     app.add_api_websocket_route("/{path:path}", refuse_unknown_path)
     web = web_directory(settings)
+    if web is None or not (web / "config.json").is_file():
+        app.include_router(web_config.router)
     if web is not None:
         app.mount("/", StaticFiles(directory=web, html=True), name="web")
     else:

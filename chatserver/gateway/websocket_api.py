@@ -6,8 +6,8 @@
    ``Sec-WebSocket-Protocol`` header in the result picks the subprotocol.
 2. Each text frame is routed by ``$request.body.action`` and its handler invoked; a two-way
    route sends the handler's ``body`` back. Frames of one connection are handled concurrently
-   (up to ``max_inflight_per_connection``; then the gateway stops reading that socket), as
-   API Gateway does not order them either. No frame is routed before ``$connect`` returned.
+   (up to ``max_inflight_per_connection``, the next ones waiting in order), as API Gateway
+   does not order them either. No frame is routed before ``$connect`` returned.
 3. After the socket closed, for any reason, ``$disconnect`` runs with the close code and reason.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -101,14 +102,44 @@ async def refuse_unknown_path(websocket: WebSocket) -> None:
     )
 
 
+class _FrameDispatcher:
+    """Runs a connection's frames, at most ``limit`` at once, the next ones waiting in order.
+
+    The socket is read all along (keepalive pongs included, so a busy client is never taken
+    for a dead one); a frame that finds ``backlog`` frames already waiting is answered with
+    API Gateway's throttling frame, ``Too Many Requests``, and dropped.
+    """
+
+    def __init__(self, gateway: Gateway, live: LiveConnection) -> None:
+        self._gateway = gateway
+        self._live = live
+        self._limit = gateway.settings.max_inflight_per_connection
+        self._backlog = gateway.settings.frame_backlog_per_connection
+        self._waiting: deque[str] = deque()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def submit(self, body: str) -> None:
+        if len(self._running) < self._limit:
+            self._start(body)
+        elif len(self._waiting) < self._backlog:
+            self._waiting.append(body)
+        else:
+            self._live.send(_aws_error("Too Many Requests", self._live))
+
+    def _start(self, body: str) -> None:
+        task = asyncio.create_task(_route_frame(self._gateway, self._live, body))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._waiting and not self._live.gone:
+            self._start(self._waiting.popleft())
+
+
 async def _receive_frames(gateway: Gateway, live: LiveConnection) -> tuple[int, str]:
     """Route frames until the socket closes; the close code and reason."""
-    inflight = asyncio.Semaphore(gateway.settings.max_inflight_per_connection)
-    running: set[asyncio.Task[None]] = set()
-
-    def finished(task: asyncio.Task[None]) -> None:
-        running.discard(task)
-        inflight.release()
+    dispatcher = _FrameDispatcher(gateway, live)
 
     while True:
         try:
@@ -123,10 +154,7 @@ async def _receive_frames(gateway: Gateway, live: LiveConnection) -> tuple[int, 
         if text is None:
             live.close(UnsupportedData("Binary frames are not supported"))
             continue
-        await inflight.acquire()
-        task = asyncio.create_task(_route_frame(gateway, live, text))
-        running.add(task)
-        task.add_done_callback(finished)
+        dispatcher.submit(text)
 
 
 async def _route_frame(gateway: Gateway, live: LiveConnection, body: str) -> None:

@@ -103,6 +103,10 @@ class TestBackend:
         prefix = f"{self.resource_prefix}-{suffix}" if suffix else self.resource_prefix
         return {"aws_endpoint_url": self.endpoint_url, "resource_prefix": prefix}
 
+    def pids(self) -> list[int]:
+        """The processes of the LocalStack this session started (empty otherwise)."""
+        return self._instance.pids() if self._instance is not None else []
+
     def environment(self, suffix: str = "") -> dict[str, str]:
         """The same overrides as ``CHAT_`` environment variables, for a ``chatserver`` process."""
         return {f"CHAT_{key.upper()}": str(value) for key, value in self.settings(suffix).items()}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import signal
 import socket
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 
@@ -35,3 +38,22 @@ def silent_client(ws_url: str, name: str, room: str | None = None) -> socket.soc
         sock.close()
         raise ConnectionError(f"handshake refused: {response.decode(errors='replace')}")
     return sock
+
+
+@contextlib.contextmanager
+def paused(pids: Iterable[int]) -> Iterator[None]:
+    """Freeze processes (SIGSTOP) for the duration of the block, then resume them (SIGCONT).
+
+    A frozen emulator accepts connections but answers nothing, as an overloaded or hung one
+    does: calls time out instead of being refused.
+    """
+    frozen = []
+    try:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+            frozen.append(pid)
+        yield
+    finally:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)

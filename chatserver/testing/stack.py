@@ -11,17 +11,20 @@ import asyncio
 import threading
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import boto3
 
 from chatserver.aws.endpoint import AwsEndpoint
 from chatserver.aws.names import ResourceNames
-from chatserver.errors import BackendError
+from chatserver.errors import BackendError, GoingAway
 from chatserver.gateway.state import Gateway
 from chatserver.handlers.catalog import FunctionSpec
 from chatserver.server import PreparedServer, prepare
 from chatserver.settings import Settings
+from chatserver.testing.faults import paused
+from chatserver.testing.observe import Observer
 
 T = TypeVar("T")
 
@@ -53,6 +56,7 @@ class ChatStack:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
+        self._clients: dict[str, Any] = {}
         self._error: BaseException | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -156,7 +160,45 @@ class ChatStack:
 
     def client(self, service: str) -> Any:
         """A boto3 client for the emulator (``dynamodb``, ``stepfunctions``, ``events``...)."""
-        return boto3.client(service, **self.endpoint.boto3_kwargs())  # type: ignore[call-overload]
+        found = self._clients.get(service)
+        if found is None:
+            found = boto3.client(service, **self.endpoint.boto3_kwargs())  # type: ignore[call-overload]
+            self._clients[service] = found
+        return found
+
+    def async_client(self, service: str) -> Any:
+        """An aioboto3 client for the emulator, to use as ``async with stack.async_client(...)``."""
+        endpoint = self.endpoint
+        return endpoint.session().client(  # type: ignore[call-overload]
+            service, endpoint_url=endpoint.url
+        )
+
+    @property
+    def observe(self) -> Observer:
+        """What happened in the backend: executions, their history, messages, connections."""
+        return Observer(self.client, self.names, self.state_machine_arn)
+
+    def reset(self, timeout: float = 10.0) -> None:
+        """Start afresh without restarting: close every open connection (1001, their
+        ``$disconnect`` runs), then empty the connections and messages tables."""
+        gateway = self.gateway
+        self.call(gateway.connections.close_all(GoingAway("Test reset"), timeout), timeout + 5)
+        self.observe.clear_tables()
+
+    def emulator_pids(self) -> list[int]:
+        """The embedded emulator's process, for fault injection (empty for an external one)."""
+        emulator = self.gateway.backend.emulator
+        return [emulator.pid] if emulator is not None and emulator.pid is not None else []
+
+    def emulator_unavailable(self) -> AbstractContextManager[None]:
+        """A block during which the embedded emulator answers nothing (its process is frozen)."""
+        pids = self.emulator_pids()
+        if not pids:
+            raise NotImplementedError(
+                "this stack uses an external endpoint; freeze that process yourself "
+                "(chatserver.testing.faults.paused)"
+            )
+        return paused(pids)
 
     def management_client(self) -> Any:
         """boto3's own ``apigatewaymanagementapi`` client, pointed at this gateway."""

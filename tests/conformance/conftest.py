@@ -54,10 +54,12 @@ def guarded_stack() -> Iterator[ChatStack]:
 
 @pytest.fixture(scope="session")
 def throttled_stack() -> Iterator[ChatStack]:
-    """Low rate limits for new connections and @connections calls."""
+    """Low rate limits: new connections, @connections calls, frames of one connection."""
     yield from _stack(
         management_rate_limit=0.5,
         management_burst=4,
         connection_rate_limit=0.5,
         connection_burst=3,
+        max_inflight_per_connection=1,
+        frame_backlog_per_connection=2,
     )

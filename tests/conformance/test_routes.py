@@ -75,3 +75,20 @@ async def test_handler_past_integration_timeout_answers_timed_out(client: ChatCl
     frame = await client.expect(_aws_error, timeout=10)
     assert frame["message"] == "Endpoint request timed out"
     assert client.matching(of_type("too-late")) == []
+
+
+@pytest.mark.aws_doc("apigateway-request-throttling.html")
+async def test_frames_past_the_backlog_are_throttled(throttled_stack: ChatStack) -> None:
+    """Frames past the connection's backlog get 'Too Many Requests'; the socket is still read."""
+    client = await ChatClient.connect(throttled_stack.ws_url, "eager", "throttled")
+    try:
+        for _ in range(5):
+            await client.send({"action": "sleep"})
+        first = await client.expect(_aws_error)
+        second = await client.expect(_aws_error)
+        pong = await client.connection.ping()
+        await asyncio.wait_for(pong, 2.0)
+        assert not client.closed
+    finally:
+        await client.close()
+    assert first["message"] == second["message"] == "Too Many Requests"

@@ -58,3 +58,9 @@ def test_every_conformance_test_names_its_aws_page() -> None:
 def test_every_conformance_test_is_in_the_readme_table() -> None:
     """The README's conformance table names every conformance test."""
     assert [name for name, _ in _conformance_tests() if f"`{name}`" not in README] == []
+
+
+def test_the_readme_example_is_the_one_ci_runs() -> None:
+    """The README's test example is, character for character, tests/examples' file."""
+    example = (Path(__file__).parents[1] / "examples" / "test_readme_example.py").read_text()
+    assert f"```python\n{example}```" in README
