@@ -275,14 +275,23 @@ def _memory_lines(report: dict[str, Any]) -> list[str]:
         if "startup_s" not in target:
             continue
         memory = target.get("memory_mb", {})
-        idle_connections = memory.get("idle_connections") or {}
-        lines.append(
+        idle = memory.get("idle", {})
+        line = (
             f"  {target['label']:<32} healthy in {target['startup_s']['median']} s (median; "
-            f"min {target['startup_s']['min']}); idle {memory.get('idle', {}).get('total')}; "
-            f"{idle_connections.get('connections', 0)} idle connections "
-            f"{idle_connections.get('rss_mb', {}).get('total')}; peak under load "
-            f"{memory.get('peak_under_load')}"
+            f"min {target['startup_s']['min']}); idle {idle.get('total')} (main "
+            f"{idle.get('main')}, children {idle.get('children')})"
         )
+        connections = memory.get("idle_connections")
+        if connections:
+            line += (
+                f"; {connections['connections']} idle connections {connections['rss_mb']['total']}"
+                f" (main {connections['rss_mb']['main']}, children "
+                f"{connections['rss_mb']['children']}); peak under load "
+                f"{memory.get('peak_under_load')}"
+            )
+        for name, value in (memory.get("idle_backend") or {}).items():
+            line += f"; {name.replace('_', ' ')} {value}"
+        lines.append(line)
     return lines
 
 
