@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +43,21 @@ def register(commands: Any) -> None:
     bench.add_argument(
         "--timeout", type=float, help="global bound in seconds (default 1800, quick 240)"
     )
+    bench.add_argument(
+        "--render",
+        type=Path,
+        metavar="REPORT.json",
+        help="measure nothing: print a saved report's summary and draw its chart into --output-dir",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.render is not None:
+        return _render(args.render, args.output_dir)
     plan = QUICK if args.quick else FULL
     if args.timeout is not None:
         if args.timeout <= 0:
             raise ConfigurationError("--timeout must be a positive number of seconds")
-        from dataclasses import replace  # noqa: PLC0415
-
         plan = replace(plan, timeout_seconds=args.timeout)
     try:
         found = runner.run(plan, baseline=not args.no_baseline, localstack=args.all_backends)
@@ -68,8 +76,23 @@ def run(args: argparse.Namespace) -> int:
     dated, latest = report.write(found, args.output_dir)
     print(report.summary(found))
     print(f"\nwrote {dated} and {latest}")
+    return _chart(found, args.output_dir)
+
+
+def _render(path: Path, output_dir: Path) -> int:
     try:
-        png = chart.draw(found, args.output_dir / "latest.png")
+        found = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"--render: cannot read a report from {path}: {exc}") from None
+    if not isinstance(found, dict) or "targets" not in found or "machine" not in found:
+        raise ConfigurationError(f"--render: {path} is not a chatserver bench report")
+    print(report.summary(report.complete(found)))
+    return _chart(found, output_dir)
+
+
+def _chart(found: dict[str, Any], output_dir: Path) -> int:
+    try:
+        png = chart.draw(found, output_dir / "latest.png")
     except chart.ChartUnavailable as exc:
         print(f"chatserver bench: {exc}", file=sys.stderr)
         return 0

@@ -5,7 +5,10 @@ gets its own copy, as in chatserver's protocol). A delivery is late when it came
 window (the load generator then keeps the clients connected until the server is idle); lost
 when it never came; a duplicate is a member receiving the same clientMessageId again; an
 unexpected delivery is one of our messages at a member of another room. Late deliveries count
-in the latency figures with their real latency.
+in the latency figures with their real latency. A sender may also receive API Gateway's
+``{"message": "Too Many Requests"}`` frame for a message the gateway refused (chatserver throttles
+a connection whose frames back up): such messages are counted as ``throttled`` (and their
+deliveries as lost).
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ class Deliveries:
     duplicates: int = 0
     unexpected: int = 0
     closed_members: int = 0
+    #: API Gateway's "Too Many Requests" frames: messages the gateway refused (throttled)
+    throttled: int = 0
+    #: other error frames received during the load
+    error_frames: int = 0
 
     @property
     def delivered(self) -> int:
@@ -71,6 +78,8 @@ class Deliveries:
             "duplicates": self.duplicates,
             "unexpected": self.unexpected,
             "members_closed_by_server": self.closed_members,
+            "throttled": self.throttled,
+            "error_frames": self.error_frames,
             "exactly_once": self.exactly_once,
             "latency_ms": summarize(self.latencies_ms),
             "messages_per_s": round(complete / window, 1),
@@ -92,6 +101,7 @@ def count(run: LoadRun, rooms: Sequence[Room]) -> Deliveries:
             seen: set[str] = set()
             for arrived, raw in member.frames:
                 if run.marker not in raw:
+                    _count_error(result, raw)
                     continue
                 frame = json.loads(raw)
                 client_message_id = frame.get("clientMessageId")
@@ -109,3 +119,11 @@ def count(run: LoadRun, rooms: Sequence[Room]) -> Deliveries:
                 result.latencies_ms.append((arrived - send.sent_at) * 1000)
     result.expected = sum(len(rooms[send.room].members) for send in run.sends)
     return result
+
+
+def _count_error(result: Deliveries, raw: str) -> None:
+    """Tell the gateway's throttling frames and error frames from presence and the like."""
+    if "Too Many Requests" in raw:
+        result.throttled += 1
+    elif '"error"' in raw or '"message": "' in raw:
+        result.error_frames += 1

@@ -4,7 +4,9 @@ joined by clientMessageId with the client's send time and each member's arrival 
 Stages, in pipeline order (each from one timestamp to the next):
 
 =========================  ===============================================================
-client send -> received    the gateway read the frame (network, uvicorn, WebSocket parse)
+client send -> received    the gateway read the frame and started routing it (network,
+                           uvicorn, WebSocket parse, and the wait for one of the
+                           connection's CHAT_MAX_INFLIGHT_PER_CONNECTION handler slots)
 received -> handler        the local Lambda runtime dispatched sendMessage
 handler -> stored          DynamoDB: the message written
 stored -> published        EventBridge PutEvents returned
@@ -33,7 +35,12 @@ from chatserver.bench.stats import summarize
 
 #: (key, from, to, what) for every stage; "sent" and "delivered" are the client's times.
 STAGES: tuple[tuple[str, str, str, str], ...] = (
-    ("gateway_read", "sent", tracing.RECEIVED, "client send -> gateway read the frame"),
+    (
+        "gateway_read",
+        "sent",
+        tracing.RECEIVED,
+        "client send -> gateway routes the frame (incl. waiting for a handler slot)",
+    ),
     ("dispatch", tracing.RECEIVED, tracing.HANDLER, "local Lambda runtime dispatch"),
     ("dynamodb", tracing.HANDLER, tracing.STORED, "DynamoDB write"),
     ("eventbridge", tracing.STORED, tracing.PUBLISHED, "EventBridge PutEvents"),
