@@ -191,10 +191,13 @@ def write(report: dict[str, Any], directory: Path) -> tuple[Path, Path]:
 
 
 def _cores(cpu: dict[str, float]) -> str:
-    """Total, and split into main process and children when there are children."""
-    if not cpu.get("server_children"):
-        return f"{cpu['server']}"
-    return f"{cpu['server']} (main {cpu['server_main']}, children {cpu['server_children']})"
+    """Total, split into main process and children when there are children, and backend."""
+    text = f"{cpu['server']}"
+    if cpu.get("server_children"):
+        text += f" (main {cpu['server_main']}, children {cpu['server_children']})"
+    if "backend" in cpu:
+        text += f", backend {cpu['backend']}"
+    return text
 
 
 def _ms(value: Any) -> str:

@@ -85,6 +85,7 @@ def measure(
     *,
     full: bool = True,
     extra_memory: Callable[[], dict[str, float]] | None = None,
+    backend_pids: Callable[[], list[int]] | None = None,
 ) -> dict[str, Any]:
     """Start-up runs, then every workload against one long-running instance."""
     started = time.monotonic()
@@ -99,6 +100,7 @@ def measure(
     deadline.check(f"starting {label}")
     port = free_port()
     with ServerProcess(spec_for_port(port), port) as server:
+        server.backend_pids = backend_pids
         times.append(server.start())
         log(f"{label}: healthy in {times[-1]:.2f} s (pid {server.pid}); measuring")
         time.sleep(2 * plan.settle_seconds)  # let the start-up work finish before the idle RSS
@@ -143,18 +145,17 @@ async def _workloads(
         sizes = plan.room_sizes if full else plan.localstack_room_sizes
         for members in sizes:
             log(f"{label}: {members}-member room at {plan.steady_rate:g} msg/s")
-            latency, maximum = await workloads.room_size(bench, members, search_max_rate=full)
+            latency, maximum = await workloads.room_size(bench, members)
             result["latency"].append(latency)
             log(
                 f"{label}: {members} members: latency {latency['latency_ms']}, "
                 f"lost {latency['lost']}"
             )
-            if maximum is not None:
-                result["max_rate"].append(maximum)
-                log(
-                    f"{label}: {members} members: max no-loss rate "
-                    f"{maximum['max_no_loss_msgs_per_s']} msg/s ({maximum['stopped_by']})"
-                )
+            result["max_rate"].append(maximum)
+            log(
+                f"{label}: {members} members: max no-loss rate "
+                f"{maximum['max_no_loss_msgs_per_s']} msg/s ({maximum['stopped_by']})"
+            )
         result["sustained"] = []
         if full:
             for spec in plan.sustained:
@@ -205,6 +206,7 @@ def measure_localstack(plan: Plan, deadline: Deadline, log: Log) -> dict[str, An
             log,
             full=False,
             extra_memory=lambda: _localstack_rss(instance),
+            backend_pids=lambda: _localstack_pids(instance),
         )
         result["localstack_start_s"] = round(localstack_ready, 1)
     finally:
@@ -218,11 +220,15 @@ def _single_start(plan: Plan) -> Plan:
     return replace(plan, start_runs=1)
 
 
-def _localstack_rss(instance: localstack_host.Instance) -> dict[str, float]:
-    """RSS of LocalStack and of its DynamoDB Local JVM (a session of its own)."""
+def _localstack_pids(instance: localstack_host.Instance) -> list[int]:
+    """LocalStack's processes and its DynamoDB Local JVM (in a session of its own)."""
     pid = instance.pid
     pids = set(memory.tree(pid)) if pid else set()
     with contextlib.suppress(OSError, ValueError):
         pids.update(int(line) for line in instance.children_file.read_text().split())
-    total = sum(memory.rss_bytes(p) for p in pids) / 1e6
+    return sorted(pids)
+
+
+def _localstack_rss(instance: localstack_host.Instance) -> dict[str, float]:
+    total = sum(memory.rss_bytes(pid) for pid in _localstack_pids(instance)) / 1e6
     return {"localstack_and_dynamodb_local": round(total, 1)}

@@ -106,6 +106,8 @@ class ServerProcess:
         self._output: deque[str] = deque(maxlen=60)
         self._pump_thread: Thread | None = None
         self.seconds_to_healthy: float | None = None
+        #: processes of an external backend (LocalStack) that work for this server
+        self.backend_pids: Callable[[], list[int]] | None = None
 
     @property
     def pid(self) -> int:
@@ -160,6 +162,11 @@ class ServerProcess:
     def pids(self) -> list[int]:
         """The server and its descendants (chatserver's embedded emulator)."""
         return memory.tree(self.pid)
+
+    def busy_pids(self) -> list[int]:
+        """The server's processes and its external backend's: whose CPU means work is going on."""
+        extra = self.backend_pids() if self.backend_pids is not None else []
+        return [*self.pids(), *extra]
 
     def stop(self) -> None:
         """SIGINT (graceful, as Ctrl-C), then SIGKILL of what is left of its tree."""

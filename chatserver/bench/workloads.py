@@ -51,11 +51,14 @@ class Bench:
 
 class CpuMeter:
     """CPU cores used over a span: by the server's main process (chatserver's gateway), by its
-    children (the embedded emulator), and by this process (the load generator)."""
+    children (the embedded emulator), by an external backend (LocalStack), and by this process
+    (the load generator)."""
 
     def __init__(self, server: ServerProcess) -> None:
         pids = server.pids()
         self._main, self._children = pids[:1], pids[1:]
+        self._backend = [pid for pid in server.busy_pids() if pid not in pids]
+        self._backend_cpu = memory.cpu_seconds(self._backend)
         self._wall = time.monotonic()
         self._main_cpu = memory.cpu_seconds(self._main)
         self._children_cpu = memory.cpu_seconds(self._children)
@@ -65,12 +68,16 @@ class CpuMeter:
         wall = max(time.monotonic() - self._wall, 1e-9)
         main = (memory.cpu_seconds(self._main) - self._main_cpu) / wall
         children = (memory.cpu_seconds(self._children) - self._children_cpu) / wall
-        return {
+        cores = {
             "server": round(main + children, 2),
             "server_main": round(main, 2),
             "server_children": round(children, 2),
             "load_generator": round((time.process_time() - self._own_cpu) / wall, 2),
         }
+        if self._backend:
+            backend = (memory.cpu_seconds(self._backend) - self._backend_cpu) / wall
+            cores["backend"] = round(backend, 2)
+        return cores
 
 
 @contextlib.asynccontextmanager
@@ -106,14 +113,20 @@ IDLE_WINDOW = 0.5
 QUIET_TIMEOUT = 120.0
 
 
-async def server_idle(server: ServerProcess, timeout: float = QUIET_TIMEOUT) -> float:
-    """Until the server's processes stop working (a backlog of executions done); seconds."""
+async def server_idle(
+    server: ServerProcess, rooms: Sequence[Room] = (), timeout: float = QUIET_TIMEOUT
+) -> float:
+    """Until the server's processes and its backend's (LocalStack) stop working and no frame
+    reaches ``rooms`` for a while (a backlog of executions done); seconds waited."""
     started = time.monotonic()
-    pids = server.pids()
+    pids = server.busy_pids()
     while time.monotonic() - started < timeout:
         before = memory.cpu_seconds(pids)
+        frames = sum(len(member.frames) for room in rooms for member in room.members)
         await asyncio.sleep(IDLE_WINDOW)
-        if (memory.cpu_seconds(pids) - before) / IDLE_WINDOW < IDLE_CORES:
+        busy = (memory.cpu_seconds(pids) - before) / IDLE_WINDOW
+        arrived = sum(len(member.frames) for room in rooms for member in room.members) - frames
+        if busy < IDLE_CORES and arrived == 0:
             break
     return time.monotonic() - started
 
@@ -148,7 +161,7 @@ async def _load(
     )
     cores = meter.cores()
     if not run.complete:
-        run.late_wait_seconds = await server_idle(bench.server)
+        run.late_wait_seconds = await server_idle(bench.server, rooms)
         await loadgen.settle(rooms, quiet=bench.plan.settle_seconds)
     found = count(run, rooms)
     loadgen.forget_frames(rooms)
@@ -198,10 +211,8 @@ async def idle_connections(bench: Bench) -> dict[str, Any]:
     }
 
 
-async def room_size(
-    bench: Bench, members: int, *, search_max_rate: bool = True
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Latency at the steady rate, then (if asked) the highest rate with no loss, in one room."""
+async def room_size(bench: Bench, members: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Latency at the steady rate, then the highest rate with no loss, in one room."""
     plan = bench.plan
     async with rooms_open(bench, [members], plan.senders_per_room) as (rooms, connecting):
         await _warm_up(bench, rooms, plan.steady_rate)
@@ -214,8 +225,6 @@ async def room_size(
             **connecting,
             **steady,
         }
-        if not search_max_rate:
-            return latency, None
         maximum = await _max_rate(bench, rooms)
     return latency, {"members": members, "senders": rooms[0].senders, **maximum}
 
