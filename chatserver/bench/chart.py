@@ -74,6 +74,8 @@ def _latency(ax: Any, targets: dict[str, Any]) -> None:
                 ax.plot(*zip(*points, strict=True), style, color=colour, label=f"{name} {q}")
     ax.set_xticks(range(len(sizes)), [str(size) for size in sizes])
     ax.set_yscale("log")
+    highest = max((line.get_ydata().max() for line in ax.get_lines()), default=1.0)
+    ax.set_ylim(top=float(highest) * 40)  # room for the legend above the lines
     ax.set_xlabel("members in the room")
     ax.set_ylabel("send-to-delivery latency at every member (ms, log)")
     ax.set_title(f"Latency percentiles by room size at {rate or 0:g} msg/s")

@@ -101,9 +101,12 @@ async def rooms_open(
                 "settle_s": round(settled, 2),
             },
         )
-    finally:
-        await loadgen.close_rooms(rooms)
-        await wait_until_quiet(bench)
+    except BaseException:  # an error, the time bound or Ctrl-C: close, wait for nothing else
+        with contextlib.suppress(Exception, TimeoutError):
+            await asyncio.wait_for(loadgen.close_rooms(rooms), loadgen.CLOSE_TIMEOUT * 2)
+        raise
+    await loadgen.close_rooms(rooms)
+    await wait_until_quiet(bench)
 
 
 #: the server is idle once its processes use less than this share of a core...

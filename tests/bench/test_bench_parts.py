@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from chatserver.bench import loadgen
+from chatserver.bench import loadgen, memory
 from chatserver.bench.deliveries import count
 from chatserver.bench.servers import ServerProcess, baseline_spec, free_port, http_get
 from chatserver.bench.stats import percentile, summarize
@@ -71,3 +75,43 @@ def test_bench_refuses_a_timeout_that_is_not_positive(value: str) -> None:
     )
     assert finished.returncode == 2
     assert "--timeout must be a positive number of seconds" in finished.stderr
+
+
+def test_ctrl_c_stops_the_app_and_its_emulator(tmp_path: Path) -> None:
+    """Ctrl-C during a run stops chatserver serve and its emulator, and the command exits 130."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "AWS_"))}
+    with subprocess.Popen(
+        [sys.executable, "-m", "chatserver", "bench", "--quick", "--output-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    ) as bench:
+        try:
+            assert bench.stderr is not None
+            app = None
+            for line in bench.stderr:
+                found = re.search(r"healthy in [\d.]+ s \(pid (\d+)\)", line)
+                if found:
+                    app = int(found.group(1))
+                    break
+            assert app is not None, "the bench never reported the app's pid"
+            started = [app, *memory.descendants(app)]
+            assert len(started) >= 2  # the gateway and its embedded emulator
+            bench.send_signal(signal.SIGINT)
+            code = bench.wait(60)
+            rest = bench.stderr.read()
+        finally:
+            if bench.poll() is None:
+                bench.kill()
+    assert code == 130, rest
+    assert "interrupted" in rest
+    assert not [pid for pid in started if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
