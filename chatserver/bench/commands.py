@@ -11,6 +11,7 @@ from typing import Any
 
 from chatserver.bench import chart, report, runner
 from chatserver.bench.plan import FULL, QUICK
+from chatserver.bench.servers import ServerFailed
 from chatserver.errors import ConfigurationError
 
 COMMANDS = ("bench",)
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         plan = replace(plan, timeout_seconds=args.timeout)
     try:
         found = runner.run(plan, baseline=not args.no_baseline, localstack=args.all_backends)
+    except ServerFailed as exc:
+        print(f"chatserver bench: {exc}", file=sys.stderr)
+        return 1
     except TimeoutError as exc:
         print(
             f"chatserver bench: {exc or 'timed out'}; every process it started was stopped",

@@ -115,3 +115,18 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_render_refuses_a_file_that_is_not_a_report(tmp_path: Path) -> None:
+    """--render of a file that is not a bench report says so and exits with 2."""
+    not_a_report = tmp_path / "other.json"
+    not_a_report.write_text('{"hello": 1}')
+    finished = subprocess.run(
+        [sys.executable, "-m", "chatserver", "bench", "--render", str(not_a_report)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert "is not a chatserver bench report" in finished.stderr
