@@ -91,6 +91,7 @@ class Backend:
                 port=settings.emulator_port,
                 startup_timeout=settings.emulator_startup_timeout,
                 log_level="warning" if settings.log_level != "debug" else "info",
+                execution_retention=settings.emulator_execution_retention,
             )
             return await self.emulator.start()
         await self._wait_for_external(settings.aws_endpoint_url)
