@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from chatserver import __version__
-from chatserver.gateway import health, invoke_api, web_config
+from chatserver.gateway import health, web_config
 from chatserver.gateway.dispatch import GatewayApp
 from chatserver.gateway.state import Gateway
 from chatserver.handlers.catalog import FunctionSpec, load_catalog
@@ -57,7 +57,6 @@ def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = No
     )
     app.state.gateway = gateway
     app.include_router(health.router)
-    app.include_router(invoke_api.router)
     web = web_directory(settings)
     if web is None or not (web / "config.json").is_file():
         app.include_router(web_config.router)

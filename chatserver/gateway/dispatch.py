@@ -1,7 +1,8 @@
 """The ASGI app uvicorn serves: the gateway's hot paths first, FastAPI for the rest.
 
-WebSocket connections (one long-lived task each) and @connections calls (one per recipient
-of every message) are dispatched straight to their handlers; FastAPI's routing, dependency
+WebSocket connections (one long-lived task each), @connections calls (one per recipient of
+every message) and Lambda Invoke calls (one per message) are dispatched straight to their
+handlers; FastAPI's routing, dependency
 injection and middleware add CPU to every @connections call and a chain of coroutine frames
 to every open connection's memory, and neither needs them. Everything else (health, the
 Lambda Invoke API, the web frontend, the app's lifespan) goes to the FastAPI app.
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.websockets import WebSocket
 
-from chatserver.gateway import management_api
+from chatserver.gateway import invoke_api, management_api
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.websocket_api import refuse_unknown_path, serve_connection
 
@@ -45,10 +46,14 @@ class GatewayApp:
             else:
                 await refuse_unknown_path(self.gateway, websocket)
             return
-        if (
-            kind == "http"
-            and "/@connections/" in scope["path"]
-            and await management_api.serve(self.gateway, scope, receive, send)
-        ):
-            return
+        if kind == "http":
+            path = scope["path"]
+            if "/@connections/" in path and await management_api.serve(
+                self.gateway, scope, receive, send
+            ):
+                return
+            if path.startswith(invoke_api.PATH_PREFIX) and await invoke_api.serve(
+                self.gateway, scope, receive, send
+            ):
+                return
         await self.app(scope, receive, send)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from chatserver.chat.clock import iso_ms
@@ -36,25 +35,23 @@ from chatserver.errors import (
     ConnectionGone,
     Forbidden,
     LimitExceeded,
+    MethodNotAllowed,
     PayloadTooLarge,
 )
 from chatserver.gateway import sigv4
+from chatserver.gateway.asgi import (
+    JSON_TYPE,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    respond,
+    respond_aws_error,
+)
 from chatserver.gateway.live import LiveConnection
 from chatserver.gateway.state import Gateway
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 _PATH = re.compile(r"^/(?P<stage>[^/]+)/@connections/(?P<id>[^/]+)$")
-_JSON = [(b"content-type", b"application/json")]
-
-
-class MethodNotAllowed(ChatError):
-    code = "MethodNotAllowed"
-    http_status = 405
-    aws_error_type = "MethodNotAllowedException"
 
 
 async def serve(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> bool:
@@ -65,14 +62,11 @@ async def serve(gateway: Gateway, scope: Scope, receive: Receive, send: Send) ->
     try:
         status, body = await _handle(gateway, scope, receive, match["stage"], match["id"])
     except ChatError as error:
-        await _respond(
-            send,
-            error.http_status,
-            json.dumps({"message": error.message}).encode(),
-            [*_JSON, (b"x-amzn-errortype", error.aws_error_type.encode())],
+        await respond_aws_error(
+            send, error.http_status, error.aws_error_type, {"message": error.message}
         )
     else:
-        await _respond(send, status, body, _JSON if body else [])
+        await respond(send, status, body, [JSON_TYPE] if body else [])
     return True
 
 
@@ -86,7 +80,7 @@ async def _handle(
     headers = {
         name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
     }
-    body, size = await _read_body(receive, settings.post_size_limit)
+    body, size = await read_body(receive, settings.post_size_limit)
     if size > settings.post_size_limit:
         raise PayloadTooLarge(f"payload of {size} bytes exceeds {settings.post_size_limit}")
     _admit(gateway, scope, method, headers, body)
@@ -148,33 +142,3 @@ def _describe(live: LiveConnection) -> bytes:
             "lastActiveAt": iso_ms(live.last_active_at),
         }
     ).encode()
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, int]:
-    """The request body and its size; past ``limit`` the rest is read but not kept."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), size
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
