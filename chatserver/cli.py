@@ -17,7 +17,6 @@ from chatserver import __version__
 from chatserver.bench import commands as bench_commands
 from chatserver.deploy import commands as deploy_commands
 from chatserver.errors import BackendError, ChatError, ConfigurationError
-from chatserver.handlers.authorizer import DEFAULT_TOKEN_LIFETIME, issue_token
 from chatserver.server import PreparedServer, prepare
 from chatserver.settings import Settings, load_settings
 
@@ -49,9 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         "token", help="issue a token for connecting when CHAT_AUTH_SECRET is set"
     )
     token.add_argument("--name", required=True, help="the user name the token proves")
-    token.add_argument(
-        "--ttl", type=int, default=DEFAULT_TOKEN_LIFETIME, help="lifetime in seconds (12 h)"
-    )
+    token.add_argument("--ttl", type=int, default=12 * 60 * 60, help="lifetime in seconds (12 h)")
     deploy_commands.register(commands)
     bench_commands.register(commands)
     return parser
@@ -82,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _token(settings: Settings, name: str, lifetime: int) -> int:
+    from chatserver.handlers.authorizer import issue_token  # noqa: PLC0415 - PyJWT only if used
+
     if settings.auth_secret is None:
         raise ConfigurationError("CHAT_AUTH_SECRET is not set: there is nothing to sign with")
     if lifetime <= 0:

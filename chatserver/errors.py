@@ -126,12 +126,47 @@ class PayloadTooLarge(ChatError):
     aws_error_type = "PayloadTooLargeException"
 
 
+class MethodNotAllowed(ChatError):
+    """A method @connections does not support: 405."""
+
+    code = "MethodNotAllowed"
+    http_status = 405
+    aws_error_type = "MethodNotAllowedException"
+
+
 class BadRequest(ChatError):
     """A management API call whose path or id is malformed: 400 BadRequestException."""
 
     code = "BadRequest"
     http_status = 400
     aws_error_type = "BadRequestException"
+
+
+# -- The Lambda Invoke API ---------------------------------------------------------------------
+
+
+class FunctionNotFound(ChatError):
+    """Invoke of a function the local runtime does not have: 404 ResourceNotFoundException."""
+
+    code = "ResourceNotFound"
+    http_status = 404
+    aws_error_type = "ResourceNotFoundException"
+
+
+class InvalidRequestContent(ChatError):
+    """An Invoke payload that is not JSON: 400 InvalidRequestContentException."""
+
+    code = "InvalidRequestContent"
+    http_status = 400
+    aws_error_type = "InvalidRequestContentException"
+
+
+class RequestTooLarge(ChatError):
+    """An Invoke payload over Lambda's 6 MB: 413 RequestTooLargeException."""
+
+    code = "RequestTooLarge"
+    http_status = 413
+    aws_error_type = "RequestTooLargeException"
 
 
 # -- Reasons the gateway closes a WebSocket (close code and reason sent to the client) ---------

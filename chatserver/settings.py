@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     emulator_host: str = Field("127.0.0.1", description="Interface of the embedded emulator.")
     emulator_port: int = Field(0, ge=0, le=65535, description="Its port; 0 picks a free one.")
     emulator_startup_timeout: float = Field(30.0, gt=0)
+    emulator_execution_retention: int = Field(
+        200,
+        ge=10,
+        description="Finished Step Functions executions the embedded emulator keeps (newest).",
+    )
     backend_startup_timeout: float = Field(
         60.0, gt=0, description="How long to wait for an external endpoint to answer at start."
     )

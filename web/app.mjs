@@ -2,7 +2,7 @@
 // pending messages) to the views. No framework and no build step: the files in web/ are
 // served as they are, by the gateway at / or from an S3 bucket.
 
-import { resolveWebsocketUrl } from "./config.mjs";
+import { nameFromToken, resolveWebsocketUrl } from "./config.mjs";
 import { MessageList } from "./messages-view.mjs";
 import { ChatSession } from "./session.mjs";
 import { loadSession, saveSession } from "./storage.mjs";
@@ -29,6 +29,8 @@ const ERROR_TEXT = {
 };
 
 const websocketUrl = resolveWebsocketUrl();
+// A server with an authorizer (CHAT_AUTH_SECRET) wants ?token=; the name then is the token's.
+const token = new URLSearchParams(window.location.search).get("token");
 let session = null;
 let unseen = 0;
 
@@ -37,7 +39,7 @@ let unseen = 0;
 function prefill() {
   const params = new URLSearchParams(window.location.search);
   const saved = loadSession();
-  const name = params.get("name") ?? saved?.name ?? "";
+  const name = (token && nameFromToken(token)) ?? params.get("name") ?? saved?.name ?? "";
   const room = params.get("room") ?? saved?.room ?? DEFAULT_ROOM;
   $("name-input").value = name;
   $("room-input").value = room;
@@ -86,7 +88,7 @@ async function join(name, room) {
   notices.clear();
   presence.show([], name);
 
-  session = new ChatSession({ websocketUrl: url, name, room });
+  session = new ChatSession({ websocketUrl: url, name, room, token });
   list.reset();
   session.addEventListener("change", (event) => {
     list.render(session, event.detail.reason);

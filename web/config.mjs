@@ -38,10 +38,28 @@ export async function resolveWebsocketUrl(baseUrl = document.baseURI, location =
   return websocketUrlForOrigin(location);
 }
 
-/** The URL to open for `name` in `room` (spaces as %20: not every server reads `+` as one). */
-export function connectUrl(websocketUrl, name, room) {
+/**
+ * The URL to open for `name` in `room` (spaces as %20: not every server reads `+` as one),
+ * with the `token` the server's authorizer asks for when it has one (CHAT_AUTH_SECRET).
+ */
+export function connectUrl(websocketUrl, name, room, token = null) {
   const url = new URL(websocketUrl);
-  const query = `name=${encodeURIComponent(name)}&room=${encodeURIComponent(room)}`;
+  let query = `name=${encodeURIComponent(name)}&room=${encodeURIComponent(room)}`;
+  if (token) query += `&token=${encodeURIComponent(token)}`;
   url.search = url.search ? `${url.search.slice(1)}&${query}` : query;
   return url.toString();
+}
+
+/**
+ * The user name a token names (its `sub` claim), or null. Read for display only: the server
+ * verifies the token, and takes the name from it.
+ */
+export function nameFromToken(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), "=")));
+    return typeof claims.sub === "string" ? claims.sub : null;
+  } catch {
+    return null;
+  }
 }

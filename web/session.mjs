@@ -40,7 +40,7 @@ export class ChatSession extends EventTarget {
   #online = new Set();
   #presenceRecheck = null;
 
-  constructor({ websocketUrl, name, room, socketOptions = {} }) {
+  constructor({ websocketUrl, name, room, token = null, socketOptions = {} }) {
     super();
     this.name = name;
     this.room = room;
@@ -50,7 +50,10 @@ export class ChatSession extends EventTarget {
     for (const saved of loadPending(name, room)) {
       this.timeline.addPending(saved.text, saved.clientMessageId, saved.createdAt);
     }
-    this.#socket = new ReconnectingSocket(connectUrl(websocketUrl, name, room), socketOptions);
+    this.#socket = new ReconnectingSocket(
+      connectUrl(websocketUrl, name, room, token),
+      socketOptions,
+    );
     this.#socket.addEventListener("open", () => this.#opened());
     this.#socket.addEventListener("close", () => this.#closed());
     this.#socket.addEventListener("frame", (event) => this.#frame(event.detail));

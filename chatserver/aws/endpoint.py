@@ -59,7 +59,12 @@ class AsyncClients:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every client opened so far."""
         await self._stack.aclose()
+        self._clients.clear()
 
     async def client(self, service: str) -> Any:
         if service not in self._clients:

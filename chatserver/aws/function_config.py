@@ -21,6 +21,8 @@ ENDPOINT_URL = "AWS_ENDPOINT_URL"
 REGION = "AWS_REGION"
 ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name, not a secret
+#: The authorizer's HS256 key; only the authorizer function gets it.
+AUTH_SECRET = "CHAT_AUTH_SECRET"  # noqa: S105 - a variable name, not a secret
 #: Lambda runs functions with its role's temporary credentials: key, secret and this token.
 SESSION_TOKEN = "AWS_SESSION_TOKEN"  # noqa: S105 - a variable name, not a secret
 

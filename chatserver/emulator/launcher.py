@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections import deque
 
@@ -13,6 +14,16 @@ from chatserver.errors import BackendError
 logger = logging.getLogger("chatserver.emulator")
 
 _READY = "READY "
+
+
+def _emulator_environment() -> dict[str, str]:
+    """The emulator's environment: ours, with glibc's malloc held to two arenas.
+
+    moto serves each request and runs each execution on a thread of its own, and glibc gives
+    busy threads arenas of their own (up to eight per core) that keep their freed memory: after
+    a burst of 1,000 connections the emulator stayed about 6 MB larger than with two.
+    """
+    return {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
 
 
 class EmbeddedEmulator:
@@ -26,6 +37,7 @@ class EmbeddedEmulator:
         port: int = 0,
         startup_timeout: float = 30.0,
         log_level: str = "warning",
+        execution_retention: int = 200,
     ) -> None:
         self._command = [
             sys.executable,
@@ -39,6 +51,8 @@ class EmbeddedEmulator:
             gateway_url,
             "--log-level",
             log_level,
+            "--execution-retention",
+            str(execution_retention),
         ]
         self._startup_timeout = startup_timeout
         self._process: asyncio.subprocess.Process | None = None
@@ -64,6 +78,7 @@ class EmbeddedEmulator:
             # Its own session: a Ctrl-C meant for chatserver must not stop the emulator before
             # chatserver has run the $disconnect handlers of its open connections.
             start_new_session=True,
+            env=_emulator_environment(),
         )
         try:
             self.url = await asyncio.wait_for(self._await_ready(), self._startup_timeout)

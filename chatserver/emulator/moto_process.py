@@ -28,17 +28,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--gateway-url", required=True, help="where Lambda invokes are sent")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--execution-retention", type=int, default=200, help="finished executions to keep"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="emulator %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
+    from chatserver.emulator import speedups
+
+    speedups.defer_batch_import()
+
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from chatserver.emulator import speedups
     from chatserver.emulator.bridges import install
 
     forwarder = install(args.gateway_url)
     speedups.install_request_caches()
+    speedups.stop_tracking_transient_models()
+    speedups.serialize_dynamodb()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -49,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     # Step Functions' engine takes about a second to import: load it while the gateway
     # provisions the tables, then cache what it recomputes for every execution.
-    threading.Thread(target=_prepare_step_functions, args=(stop, forwarder), daemon=True).start()
+    threading.Thread(
+        target=_prepare_step_functions,
+        args=(stop, forwarder, args.execution_retention),
+        daemon=True,
+    ).start()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=_exit_on_stdin_close, args=(stop,), daemon=True).start()
@@ -58,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _prepare_step_functions(stop: threading.Event, forwarder: LambdaForwarder) -> None:
+def _prepare_step_functions(
+    stop: threading.Event, forwarder: LambdaForwarder, retention: int
+) -> None:
     import moto.stepfunctions.parser.models  # noqa: F401
 
     from chatserver.emulator import speedups
@@ -66,7 +80,7 @@ def _prepare_step_functions(stop: threading.Event, forwarder: LambdaForwarder) -
 
     forward_tasks(forwarder)
     speedups.install()
-    speedups.start_pruning(stop)
+    speedups.start_pruning(stop, retention)
 
 
 def _exit_on_stdin_close(stop: threading.Event) -> None:

@@ -1,4 +1,4 @@
-"""Caches and housekeeping for moto, installed in the emulator process.
+"""Caches, housekeeping and a deferred import for moto, installed in the emulator process.
 
 For every request moto's server lists its own package folder (a directory scan) to find the
 backend, and lists the methods of the response class (``inspect.getmembers``) to find the
@@ -20,15 +20,18 @@ bound. Executions still running are never touched.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
+import sys
 import threading
+import types
 from typing import Any
 
 logger = logging.getLogger("chatserver.emulator.speedups")
 
 #: Finished executions kept per state machine (the newest ones).
-DEFAULT_RETENTION = 2000
-PRUNE_INTERVAL_SECONDS = 10.0
+DEFAULT_RETENTION = 200
+PRUNE_INTERVAL_SECONDS = 1.0
 
 
 class _CachingBoto3:
@@ -67,6 +70,84 @@ class _CachingParser:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
+
+
+def defer_batch_import() -> None:
+    """Keep moto's Batch models (and, through them, all of EC2's) out of memory until used.
+
+    moto's Step Functions engine imports ``moto.batch.utils`` for one enum, and importing that
+    runs ``moto/batch/__init__.py``, which loads the Batch backend and EC2's instance-type and
+    AMI catalogues: about 110 MB, a third of the emulator's memory, for a service the chat never
+    calls. Registering the package without running its ``__init__`` lets ``moto.batch.utils``
+    load alone; ``batch_backends`` is still there, imported on first use (module ``__getattr__``).
+    Call before anything imports moto's Step Functions.
+    """
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    package = types.ModuleType("moto.batch")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    package.__file__ = spec.origin
+    package.__package__ = "moto.batch"
+
+    def load_on_first_use(name: str) -> Any:
+        if name == "batch_backends":
+            from moto.batch.models import batch_backends
+
+            return batch_backends
+        raise AttributeError(f"module 'moto.batch' has no attribute {name!r}")
+
+    package.__getattr__ = load_on_first_use  # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package
+
+
+#: moto services whose model instances are not recorded for its dashboard.
+UNTRACKED_SERVICES = ("moto.dynamodb.", "moto.stepfunctions.")
+
+
+def stop_tracking_transient_models() -> None:
+    """Stop moto from keeping every DynamoDB item and state machine copy it ever built.
+
+    moto records each instance of its models in a class-level list, for its web dashboard
+    (``/moto-api/``). Each query builds new projected items and each execution start deep-copies
+    the state machine, so in a long-running server that list grows without end: 1,000
+    executions left 31,000 items and 1,000 state machine copies behind. Instances of DynamoDB
+    and Step Functions models are no longer recorded (the dashboard omits them); the others,
+    S3's included, which rely on the list, are unchanged.
+    """
+    from moto.core.common_models import BaseModel
+
+    def create(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = object.__new__(cls)
+        if not cls.__module__.startswith(UNTRACKED_SERVICES):
+            cls.instances_tracked.append(instance)
+        return instance
+
+    BaseModel.__new__ = create
+
+
+def serialize_dynamodb() -> None:
+    """Run moto's DynamoDB requests one at a time.
+
+    moto's tables are plain dictionaries that a query iterates while another request thread
+    inserts: under load a query failed with "dictionary changed size during iteration" (an
+    HTTP 500, then a failed fan-out execution). DynamoDB itself is safe under concurrent
+    requests, so the emulator must be too; one lock around each request does it (moto holds
+    the GIL for nearly all of a request anyway).
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    dispatch = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return dispatch(self)
+
+    DynamoHandler.call_action = call_action
 
 
 def install_request_caches() -> None:

@@ -12,10 +12,9 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from chatserver import __version__
-from chatserver.gateway import health, invoke_api, web_config
-from chatserver.gateway.management_api import ASGIApp, ConnectionsFastPath
+from chatserver.gateway import health, web_config
+from chatserver.gateway.dispatch import GatewayApp
 from chatserver.gateway.state import Gateway
-from chatserver.gateway.websocket_api import refuse_unknown_path, websocket_endpoint
 from chatserver.handlers.catalog import FunctionSpec, load_catalog
 from chatserver.settings import Settings
 
@@ -58,9 +57,6 @@ def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = No
     )
     app.state.gateway = gateway
     app.include_router(health.router)
-    app.include_router(invoke_api.router)
-    app.add_api_websocket_route(f"/{settings.stage}", websocket_endpoint)
-    app.add_api_websocket_route("/{path:path}", refuse_unknown_path)
     web = web_directory(settings)
     if web is None or not (web / "config.json").is_file():
         app.include_router(web_config.router)
@@ -71,6 +67,6 @@ def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = No
     return app
 
 
-def asgi_app(app: FastAPI) -> ASGIApp:
-    """The app uvicorn serves: the @connections fast path in front of ``app``."""
-    return ConnectionsFastPath(app, app.state.gateway)
+def asgi_app(app: FastAPI) -> GatewayApp:
+    """The app uvicorn serves: WebSockets and @connections dispatched first, then ``app``."""
+    return GatewayApp(app)

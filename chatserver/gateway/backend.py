@@ -43,6 +43,7 @@ class Backend:
         self.ready = asyncio.Event()
         self._checked_at = 0.0
         self._healthy = False
+        self._probe: AsyncClients | None = None
         #: Names this run's broadcast activity (activity bridge), apart from earlier runs'.
         self.run_id = uuid.uuid4().hex[:8]
 
@@ -91,6 +92,7 @@ class Backend:
                 port=settings.emulator_port,
                 startup_timeout=settings.emulator_startup_timeout,
                 log_level="warning" if settings.log_level != "debug" else "info",
+                execution_retention=settings.emulator_execution_retention,
             )
             return await self.emulator.start()
         await self._wait_for_external(settings.aws_endpoint_url)
@@ -132,9 +134,10 @@ class Backend:
             self._healthy, self.detail = False, "the embedded emulator exited"
         else:
             try:
-                async with AsyncClients(self.endpoint, probe=True) as clients:
-                    dynamodb = await clients.client("dynamodb")
-                    await dynamodb.describe_table(TableName=self.stack.names.connections_table)
+                if self._probe is None:  # one client for the backend's life, not one a probe
+                    self._probe = AsyncClients(self.endpoint, probe=True)
+                dynamodb = await self._probe.client("dynamodb")
+                await dynamodb.describe_table(TableName=self.stack.names.connections_table)
                 self._healthy, self.detail = True, None
             except (BotoCoreError, ClientError, OSError) as exc:
                 self._healthy, self.detail = False, f"the AWS endpoint does not answer: {exc}"
@@ -144,6 +147,9 @@ class Backend:
     async def stop(self) -> None:
         """Stop the embedded emulator, or delete this run's activity on an external endpoint."""
         self.state = BackendState.STOPPED
+        if self._probe is not None:
+            await self._probe.aclose()
+            self._probe = None
         if self.emulator is not None:
             await self.emulator.stop()
         elif self.stack is not None and self.stack.broadcast_bridge == "activity":

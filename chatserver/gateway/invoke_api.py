@@ -2,68 +2,98 @@
 
 ``POST /2015-03-31/functions/{name}/invocations`` is the path boto3's ``lambda`` client and
 the AWS CLI call. The embedded emulator's bridge sends every invoke here (a Step Functions
-task reaching the broadcast handler); developers can also call a handler by hand::
+task reaching the broadcast handler, once per message); developers can also call a handler by
+hand::
 
     aws lambda invoke --endpoint-url http://127.0.0.1:8080 --function-name chat-broadcast ...
 
 As on AWS, a handler that raises answers 200 with ``X-Amz-Function-Error: Unhandled`` and an
 error payload; ``X-Amz-Invocation-Type: Event`` answers 202 at once and runs in background.
+Served as bare ASGI by ``GatewayApp``, like the other per-message path.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import re
 from typing import Any
 
-from fastapi import APIRouter, Request
-from starlette.responses import JSONResponse, Response
-
+from chatserver.errors import (
+    ChatError,
+    FunctionNotFound,
+    InvalidRequestContent,
+    RequestTooLarge,
+    ServiceUnavailable,
+)
+from chatserver.gateway.asgi import (
+    JSON_TYPE,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    respond,
+    respond_aws_error,
+)
 from chatserver.gateway.lambda_runtime import UnknownFunction
 from chatserver.gateway.state import Gateway
 
-router = APIRouter()
-logger = logging.getLogger("chatserver.lambda")
+PATH_PREFIX = "/2015-03-31/functions/"
+_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+#: Lambda's synchronous payload limit.
+MAX_PAYLOAD = 6 * 1024 * 1024
 
 
-def _lambda_error(status: int, error_type: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"Type": "User", "message": message},
-        status_code=status,
-        headers={"x-amzn-ErrorType": error_type},
-    )
-
-
-@router.post("/2015-03-31/functions/{function_name}/invocations")
-async def invoke(request: Request, function_name: str) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    if gateway.runtime is None:
-        return _lambda_error(503, "ServiceException", "the local Lambda runtime is starting")
+async def serve(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer a request if it is an Invoke call (True), else leave it (False)."""
+    match = _PATH.match(scope["path"])
+    if match is None or scope["method"] != "POST":
+        return False
     try:
-        spec = gateway.runtime.resolve(function_name)
-    except UnknownFunction:
-        return _lambda_error(
-            404, "ResourceNotFoundException", f"Function not found: {function_name}"
+        status, body, headers = await _invoke(gateway, match["name"], scope, receive)
+    except ChatError as error:
+        await respond_aws_error(
+            send,
+            error.http_status,
+            error.aws_error_type,
+            {"Type": "User", "message": error.message},
         )
-    raw = await request.body()
+    else:
+        await respond(send, status, body, headers)
+    return True
+
+
+async def _invoke(
+    gateway: Gateway, name: str, scope: Scope, receive: Receive
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    if gateway.runtime is None:
+        raise ServiceUnavailable("the local Lambda runtime is starting")
+    try:
+        spec = gateway.runtime.resolve(name)
+    except UnknownFunction:
+        raise FunctionNotFound(f"Function not found: {name}") from None
+    raw, size = await read_body(receive, MAX_PAYLOAD)
+    if size > MAX_PAYLOAD:
+        raise RequestTooLarge("Request must be smaller than 6 MB")
     try:
         event = json.loads(raw) if raw else {}
     except ValueError:
-        return _lambda_error(400, "InvalidRequestContentException", "Could not parse payload")
-    if request.headers.get("X-Amz-Invocation-Type", "").lower() == "event":
+        raise InvalidRequestContent("Could not parse payload") from None
+    if header(scope, b"x-amz-invocation-type").lower() == "event":
         gateway.runtime.invoke_later(spec, event)
-        return Response(status_code=202)
+        return 202, b"", []
     invocation = await gateway.runtime.invoke(spec, event)
-    headers = {"X-Amz-Executed-Version": "$LATEST"}
+    headers = [JSON_TYPE, (b"x-amz-executed-version", b"$LATEST")]
+    payload: Any
     if invocation.timed_out:
-        headers["X-Amz-Function-Error"] = "Unhandled"
-        payload: Any = {
+        headers.append((b"x-amz-function-error", b"Unhandled"))
+        payload = {
             "errorMessage": f"Task timed out after {spec.timeout} seconds",
             "errorType": "Sandbox.Timedout",
         }
     elif invocation.error is not None:
-        headers["X-Amz-Function-Error"] = "Unhandled"
+        headers.append((b"x-amz-function-error", b"Unhandled"))
         payload = invocation.error
     else:
         payload = invocation.result
-    return Response(json.dumps(payload), media_type="application/json", headers=headers)
+    return 200, json.dumps(payload).encode(), headers

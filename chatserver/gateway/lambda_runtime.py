@@ -15,7 +15,7 @@ import importlib
 import logging
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,9 +98,9 @@ class LocalLambdaRuntime:
             self._handlers[spec.name] = found
         return found
 
-    def load_all(self) -> None:
-        """Import every handler now, so the first invocations are not cold starts."""
-        for spec in self._specs.values():
+    def load(self, specs: Iterable[FunctionSpec]) -> None:
+        """Import these handlers now, so their first invocations are not cold starts."""
+        for spec in specs:
             self._handler(spec)
 
     async def invoke(

@@ -1,7 +1,8 @@
 """Open WebSocket connections: their outgoing queue, their timers, and the registry of them.
 
 Backpressure: everything sent to a client (route responses, @connections posts) goes through
-its own queue, drained by one writer task, so a post returns as soon as the frame is queued
+its own queue, drained by a writer task that exists while there is something to write, so a
+post returns as soon as the frame is queued
 and a slow client never slows its room. When the bytes waiting for one client pass
 ``send_buffer_limit``, that client is dropped with close code 1013 (try again later) and
 further posts to it answer 410: it reconnects and fetches what it missed from history, so no
@@ -45,15 +46,14 @@ class LiveConnection:
         self._limit = send_buffer_limit
         self._queue: deque[str | bytes] = deque()
         self._queued_bytes = 0
-        self._ready = asyncio.Event()
         self._idle_timeout = idle_timeout
         self.closing: ConnectionClosing | None = None
         self.gone = False
         self.closed = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
-        loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(idle_timeout, self._expire, "Idle timeout")
-        self._duration_timer = loop.call_later(
+        self._loop = asyncio.get_running_loop()
+        self._idle_timer = self._loop.call_later(idle_timeout, self._check_idle)
+        self._duration_timer = self._loop.call_later(
             max_duration, self._expire, "Maximum connection duration reached"
         )
 
@@ -61,16 +61,17 @@ class LiveConnection:
     def connection_id(self) -> str:
         return self.info.connection_id
 
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name=f"writer-{self.connection_id}")
-
     def touch(self) -> None:
         """A frame arrived: the connection is active (GetConnection's lastActiveAt)."""
         self.last_active_at = now_ms()
-        self._idle_timer.cancel()
-        self._idle_timer = asyncio.get_running_loop().call_later(
-            self._idle_timeout, self._expire, "Idle timeout"
-        )
+
+    def _check_idle(self) -> None:
+        # One timer per connection, re-armed for what is left rather than reset on every frame.
+        left = self._idle_timeout - (now_ms() - self.last_active_at) / 1000
+        if left <= 0:
+            self._expire("Idle timeout")
+        else:
+            self._idle_timer = self._loop.call_later(left, self._check_idle)
 
     def send(self, data: str | bytes) -> bool:
         """Queue ``data`` for the client; False if the connection is closing or was dropped."""
@@ -85,21 +86,20 @@ class LiveConnection:
             return False
         self._queue.append(data)
         self._queued_bytes += size
-        self._ready.set()
+        if self._writer is None or self._writer.done():
+            self._writer = self._loop.create_task(self._write_queued())
         return True
 
-    async def _write_loop(self) -> None:
+    async def _write_queued(self) -> None:
+        """Write until the queue is empty, then end (a writer exists only while there is work)."""
         try:
-            while True:
-                await self._ready.wait()
-                while self._queue:
-                    data = self._queue.popleft()
-                    self._queued_bytes -= len(data)
-                    if isinstance(data, str):
-                        await self.websocket.send_text(data)
-                    else:
-                        await self.websocket.send_bytes(data)
-                self._ready.clear()
+            while self._queue:
+                data = self._queue.popleft()
+                self._queued_bytes -= len(data)
+                if isinstance(data, str):
+                    await self.websocket.send_text(data)
+                else:
+                    await self.websocket.send_bytes(data)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the client went away mid-write

@@ -15,16 +15,15 @@ Errors carry ``x-amzn-ErrorType``, which AWS SDKs turn into typed exceptions, an
 ``message``. Clients send the id URL-encoded (``%40connections``, ``=`` as ``%3D``); the
 path is decoded before routing.
 
-This API carries one call per recipient of every message, so it is served as a bare ASGI
-application in front of FastAPI (``ConnectionsFastPath``): no routing table, dependency
-injection or middleware stack for the hottest request of the gateway.
+This API carries one call per recipient of every message, so it is served as bare ASGI by
+``GatewayApp`` (``dispatch``), in front of FastAPI: no routing table, dependency injection or
+middleware stack for the hottest request of the gateway.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from chatserver.chat.clock import iso_ms
@@ -36,107 +35,89 @@ from chatserver.errors import (
     ConnectionGone,
     Forbidden,
     LimitExceeded,
+    MethodNotAllowed,
     PayloadTooLarge,
 )
 from chatserver.gateway import sigv4
+from chatserver.gateway.asgi import (
+    JSON_TYPE,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    respond,
+    respond_aws_error,
+)
 from chatserver.gateway.live import LiveConnection
 from chatserver.gateway.state import Gateway
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 _PATH = re.compile(r"^/(?P<stage>[^/]+)/@connections/(?P<id>[^/]+)$")
-_JSON = [(b"content-type", b"application/json")]
 
 
-class MethodNotAllowed(ChatError):
-    code = "MethodNotAllowed"
-    http_status = 405
-    aws_error_type = "MethodNotAllowedException"
+async def serve(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer a request if it is an @connections call (True), else leave it (False)."""
+    match = _PATH.match(scope["path"])
+    if match is None:
+        return False
+    try:
+        status, body = await _handle(gateway, scope, receive, match["stage"], match["id"])
+    except ChatError as error:
+        await respond_aws_error(
+            send, error.http_status, error.aws_error_type, {"message": error.message}
+        )
+    else:
+        await respond(send, status, body, [JSON_TYPE] if body else [])
+    return True
 
 
-class ConnectionsFastPath:
-    """Serves ``/{stage}/@connections/{id}`` itself; passes every other request to ``app``."""
+async def _handle(
+    gateway: Gateway, scope: Scope, receive: Receive, stage: str, connection_id: str
+) -> tuple[int, bytes]:
+    method = scope["method"]
+    settings = gateway.settings
+    if stage != settings.stage:
+        raise Forbidden("Forbidden")
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+    }
+    body, size = await read_body(receive, settings.post_size_limit)
+    if size > settings.post_size_limit:
+        raise PayloadTooLarge(f"payload of {size} bytes exceeds {settings.post_size_limit}")
+    _admit(gateway, scope, method, headers, body)
+    if method not in ("POST", "GET", "DELETE"):
+        raise MethodNotAllowed(f"{method} is not supported on @connections")
+    if not CONNECTION_ID_PATTERN.match(connection_id):
+        raise BadRequest(f"Invalid connectionId: {connection_id}")
+    live = gateway.connections.get(connection_id)
+    if live is None:
+        raise ConnectionGone(f"connection {connection_id} is gone")
+    if method == "POST":
+        return _post(live, body)
+    if method == "GET":
+        return 200, _describe(live)
+    live.close(ClosedByApi("Connection Closed Normally"))
+    return 204, b""
 
-    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
-        self.app = app
-        self.gateway = gateway
 
-    def __getattr__(self, name: str) -> Any:  # ``state`` and the rest of the wrapped app
-        return getattr(self.app, name)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "/@connections/" in scope["path"]:
-            match = _PATH.match(scope["path"])
-            if match is not None:
-                await self._serve(scope, receive, send, match["stage"], match["id"])
-                return
-        await self.app(scope, receive, send)
-
-    async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, stage: str, connection_id: str
-    ) -> None:
-        try:
-            status, body = await self._handle(scope, receive, stage, connection_id)
-        except ChatError as error:
-            await _respond(
-                send,
-                error.http_status,
-                json.dumps({"message": error.message}).encode(),
-                [*_JSON, (b"x-amzn-errortype", error.aws_error_type.encode())],
-            )
-            return
-        await _respond(send, status, body, _JSON if body else [])
-
-    async def _handle(
-        self, scope: Scope, receive: Receive, stage: str, connection_id: str
-    ) -> tuple[int, bytes]:
-        method = scope["method"]
-        settings = self.gateway.settings
-        if stage != settings.stage:
-            raise Forbidden("Forbidden")
-        headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
-            for name, value in scope["headers"]
-        }
-        body, size = await _read_body(receive, settings.post_size_limit)
-        if size > settings.post_size_limit:
-            raise PayloadTooLarge(f"payload of {size} bytes exceeds {settings.post_size_limit}")
-        self._admit(scope, method, headers, body)
-        if method not in ("POST", "GET", "DELETE"):
-            raise MethodNotAllowed(f"{method} is not supported on @connections")
-        if not CONNECTION_ID_PATTERN.match(connection_id):
-            raise BadRequest(f"Invalid connectionId: {connection_id}")
-        live = self.gateway.connections.get(connection_id)
-        if live is None:
-            raise ConnectionGone(f"connection {connection_id} is gone")
-        if method == "POST":
-            return _post(live, body)
-        if method == "GET":
-            return 200, _describe(live)
-        live.close(ClosedByApi("Connection Closed Normally"))
-        return 204, b""
-
-    def _admit(self, scope: Scope, method: str, headers: dict[str, str], body: bytes) -> None:
-        """AWS's checks before any @connections call: a SigV4 signature, then the rate."""
-        settings = self.gateway.settings
-        if settings.verify_signatures:
-            sigv4.verify(
-                method=method,
-                raw_path=scope.get("raw_path", b"").decode("latin-1") or scope["path"],
-                query_string=scope.get("query_string", b"").decode("latin-1"),
-                headers=headers,
-                body=body,
-                access_key_id=settings.aws_access_key_id,
-                secret_access_key=settings.aws_secret_access_key,
-            )
-        else:
-            sigv4.require_signature(headers)
-        if not self.gateway.management_throttle.try_acquire():
-            raise LimitExceeded("Too Many Requests")
+def _admit(
+    gateway: Gateway, scope: Scope, method: str, headers: dict[str, str], body: bytes
+) -> None:
+    """AWS's checks before any @connections call: a SigV4 signature, then the rate."""
+    settings = gateway.settings
+    if settings.verify_signatures:
+        sigv4.verify(
+            method=method,
+            raw_path=scope.get("raw_path", b"").decode("latin-1") or scope["path"],
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            access_key_id=settings.aws_access_key_id,
+            secret_access_key=settings.aws_secret_access_key,
+        )
+    else:
+        sigv4.require_signature(headers)
+    if not gateway.management_throttle.try_acquire():
+        raise LimitExceeded("Too Many Requests")
 
 
 def _post(live: LiveConnection, data: bytes) -> tuple[int, bytes]:
@@ -161,33 +142,3 @@ def _describe(live: LiveConnection) -> bytes:
             "lastActiveAt": iso_ms(live.last_active_at),
         }
     ).encode()
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, int]:
-    """The request body and its size; past ``limit`` the rest is read but not kept."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), size
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

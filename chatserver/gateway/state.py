@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from chatserver.aws.function_config import FunctionConfig
+from chatserver.aws.function_config import AUTH_SECRET, FunctionConfig
 from chatserver.errors import BackendError, GoingAway
 from chatserver.gateway.activity_worker import ActivityWorker
 from chatserver.gateway.backend import Backend
@@ -15,7 +15,6 @@ from chatserver.gateway.events import EventBuilder
 from chatserver.gateway.lambda_runtime import LocalLambdaRuntime
 from chatserver.gateway.live import ConnectionRegistry
 from chatserver.gateway.throttle import TokenBucket
-from chatserver.handlers.authorizer import SECRET_VARIABLE
 from chatserver.handlers.catalog import FunctionSpec, authorizer, by_name, routes, validate
 from chatserver.settings import Settings
 from chatserver.tracing import TraceCollector
@@ -101,8 +100,11 @@ class Gateway:
             secret_access_key=endpoint.secret_access_key,
         ).to_environment()
         if self.settings.auth_secret is not None:
-            runtime.environment[SECRET_VARIABLE] = self.settings.auth_secret.get_secret_value()
-        await asyncio.to_thread(runtime.load_all)
+            runtime.environment[AUTH_SECRET] = self.settings.auth_secret.get_secret_value()
+        warm = [*self.routes.values(), by_name(self.functions)["broadcast"]]
+        if self.authorizer is not None:
+            warm.append(self.authorizer)
+        await asyncio.to_thread(runtime.load, warm)
         self.runtime = runtime
         if stack.broadcast_bridge == "activity":
             worker = ActivityWorker(

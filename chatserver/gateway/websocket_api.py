@@ -41,8 +41,8 @@ logger = logging.getLogger("chatserver.gateway")
 ABNORMAL_CLOSURE = 1006
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
-    gateway: Gateway = websocket.app.state.gateway
+async def serve_connection(gateway: Gateway, websocket: WebSocket) -> None:
+    """One WebSocket connection, from handshake to $disconnect."""
     if not gateway.ready or gateway.runtime is None:
         detail = gateway.backend.detail or "the backend is starting"
         await _refuse(websocket, 503, {"message": f"Service unavailable: {detail}"})
@@ -71,6 +71,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             return
         subprotocol = _header(headers, "Sec-WebSocket-Protocol")
     await websocket.accept(subprotocol=subprotocol)
+    # Later events need none of the handshake's headers and query: free them for the
+    # connection's lifetime.
+    info.headers.clear()
+    info.query.clear()
+    websocket.scope["headers"] = []
     settings = gateway.settings
     live = LiveConnection(
         websocket,
@@ -80,7 +85,6 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         max_duration=settings.max_connection_duration,
     )
     gateway.connections.add(live)
-    live.start()
     try:
         code, reason = await _receive_frames(gateway, live)
     finally:
@@ -92,9 +96,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         live.finish()
 
 
-async def refuse_unknown_path(websocket: WebSocket) -> None:
+async def refuse_unknown_path(gateway: Gateway, websocket: WebSocket) -> None:
     """A handshake on any other path: 403, as API Gateway answers an unknown stage."""
-    gateway: Gateway = websocket.app.state.gateway
     await _refuse(
         websocket,
         403,

@@ -45,12 +45,16 @@ def protocol_class(*, frame_limit: int, message_limit: int) -> type[WebSocketsSa
 
         async def send(self, message: Any) -> None:
             await super().send(message)
-            if message["type"] == "websocket.http.response.body" and not message.get(
-                "more_body", False
-            ):
+            kind = message["type"]
+            if kind == "websocket.http.response.body" and not message.get("more_body", False):
                 # A refused handshake is complete: without this uvicorn logs a spurious
                 # "ASGI callable returned without completing handshake" error.
                 self.handshake_complete = True
+            elif kind == "websocket.accept":
+                # The handshake's request and response (headers and all) are not needed any
+                # more; an open connection should not carry them for hours.
+                self.request = None  # type: ignore[assignment]
+                self.response = None  # type: ignore[assignment]
 
         def keepalive_timeout(self) -> None:
             # The peer vanished without a close frame: report 1006 to the app (uvicorn would

@@ -22,13 +22,14 @@ from typing import Any
 
 import jwt
 
+from chatserver.aws.function_config import AUTH_SECRET
 from chatserver.chat.requests import validate_name
 from chatserver.errors import ChatError, ConfigurationError
 from chatserver.handlers.runtime import function_environment
 
 logger = logging.getLogger("chatserver.handlers.authorizer")
 
-SECRET_VARIABLE = "CHAT_AUTH_SECRET"  # noqa: S105 - the variable's name, not a secret
+SECRET_VARIABLE = AUTH_SECRET
 ALGORITHM = "HS256"
 DEFAULT_TOKEN_LIFETIME = 12 * 60 * 60
 

@@ -28,9 +28,10 @@ class ChatPage:
 
     # -- navigation ------------------------------------------------------------------------------
 
-    async def open(self, base_url: str) -> None:
-        """Load the page with ``?name=&room=`` as a shared link would."""
+    async def open(self, base_url: str, extra: dict[str, str] | None = None) -> None:
+        """Load the page with ``?name=&room=`` (and ``extra``) as a shared link would."""
         query = {k: v for k, v in (("name", self.name), ("room", self.room)) if v is not None}
+        query.update(extra or {})
         await self.page.goto(f"{base_url}/?{urlencode(query)}" if query else f"{base_url}/")
         await expect(self.page.locator("html[data-ready=true]")).to_be_attached(timeout=WAIT_MS)
 

@@ -55,9 +55,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def chat_stack(chat_stack_settings: dict[str, Any]) -> Iterator[ChatStack]:
     """The browser tests' own stack (overriding the plugin's), stopped after them.
 
-    Its own emulator keeps the tables of the other tests' stack small: moto's DynamoDB slows
-    down as a table grows, and its TransactWriteItems is not atomic under concurrent calls, so
-    the more rows, the likelier a race in the tests of concurrent retries.
+    Its own emulator keeps the tables of the other tests' stack small: moto's DynamoDB query
+    time grows with the whole table's size.
     """
     with ChatStack(**chat_stack_settings) as stack:
         yield stack
@@ -112,12 +111,13 @@ async def open_chat(
         stack: ChatStack | None = None,
         viewport: dict[str, int] = DESKTOP,
         join: bool = True,
+        query: dict[str, str] | None = None,
         **context_options: Any,
     ) -> ChatPage:
         context = await chromium.new_context(viewport=viewport, **context_options)
         chat = ChatPage(await context.new_page(), name, room)
         pages.append(chat)
-        await chat.open((stack or chat_stack).http_url)
+        await chat.open((stack or chat_stack).http_url, query)
         if join:
             await chat.join()
         return chat

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from chatserver.chat.requests import validate_name, validate_room
 from chatserver.errors import InvalidConnectRequest
+from chatserver.handlers.authorizer import issue_token
 from chatserver.testing import ChatStack
 
 pytestmark = pytest.mark.asyncio
@@ -246,3 +247,16 @@ async def test_connect_url_encodes_spaces_as_percent_20(module_page: Any) -> Non
         module_page, "config.mjs", "m.connectUrl('wss://x.example/prod', 'Ada Lovelace', 'r-1')"
     )
     assert url == "wss://x.example/prod?name=Ada%20Lovelace&room=r-1"
+
+
+async def test_connect_url_carries_the_token(module_page: Any) -> None:
+    """With a token, the connect URL carries it as ?token= for the server's authorizer."""
+    url = await run(module_page, "config.mjs", "m.connectUrl('ws://h/local', 'a', 'r', 'x.y+z')")
+    assert url == "ws://h/local?name=a&room=r&token=x.y%2Bz"
+
+
+async def test_name_from_token_reads_the_sub_claim(module_page: Any) -> None:
+    """The page shows the token's sub as the name; a malformed token gives null."""
+    token = issue_token("module-test-secret-0123456789abcdef", "Zoë Li")
+    assert await run(module_page, "config.mjs", f"m.nameFromToken({token!r})") == "Zoë Li"
+    assert await run(module_page, "config.mjs", "m.nameFromToken('garbage')") is None
