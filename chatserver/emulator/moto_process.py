@@ -39,17 +39,17 @@ def main(argv: list[str] | None = None) -> int:
 
     speedups.defer_batch_import()
 
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
     from chatserver.emulator.bridges import install
+    from chatserver.emulator.http_server import MotoHttpServer
 
     forwarder = install(args.gateway_url)
     speedups.install_request_caches()
     speedups.stop_tracking_transient_models()
     speedups.serialize_dynamodb()
-    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    speedups.project_scalars_directly()
+    server = MotoHttpServer(args.host, args.port)
     server.start()
-    host, port = server.get_host_and_port()
+    host, port = server.address
     # Step Functions task integrations call back into moto on this port.
     os.environ["MOTO_PORT"] = str(port)
     print(f"READY http://{host}:{port}", flush=True)

@@ -150,6 +150,40 @@ def serialize_dynamodb() -> None:
     DynamoHandler.call_action = call_action
 
 
+#: Attribute types whose value is immutable: projecting one is a plain copy of type and value.
+_SCALAR_TYPES = frozenset({"S", "N", "BOOL", "NULL"})
+
+
+def project_scalars_directly() -> None:
+    """Project top-level scalar attributes without a JSON round trip.
+
+    moto's ``Item.project`` converts the whole item to plain JSON (boto3's deserializer) once
+    per projected attribute, then serializes the result back: a query of a room's connections
+    did that for the index's key attributes and again for ``ProjectionExpression``, for every
+    member. When every projected path is a top-level name and every value found is a string,
+    number, boolean or null, the projected item is the same attributes copied; anything else
+    (nested paths, list indexes, maps, lists, sets, binary) takes moto's own path.
+    """
+    from moto.dynamodb.models.dynamo_type import Item
+
+    project = Item.project
+
+    def project_fast(self: Any, projection_expressions: list[list[str]]) -> Any:
+        picked: dict[str, dict[str, Any]] = {}
+        for expression in projection_expressions:
+            if len(expression) != 1 or "[" in expression[0]:
+                return project(self, projection_expressions)
+            found = self.attrs.get(expression[0])
+            if found is None:
+                continue
+            if found.type not in _SCALAR_TYPES:
+                return project(self, projection_expressions)
+            picked[expression[0]] = {found.type: found.value}
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=picked)
+
+    Item.project = project_fast
+
+
 def install_request_caches() -> None:
     """Memoize moto's per-request backend and action lookups."""
     from moto import backends
@@ -164,11 +198,13 @@ def install_request_caches() -> None:
 
 def install() -> None:
     """Patch the three caches into moto's Step Functions engine (import it first)."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import boto_client, json_path
     from moto.stepfunctions.parser.backend import execution_worker
 
     boto_client.boto3 = _CachingBoto3(boto_client.boto3)
     json_path.parse = functools.lru_cache(maxsize=1024)(json_path.parse)
+    result_path.parse = functools.lru_cache(maxsize=1024)(result_path.parse)
     execution_worker.AmazonStateLanguageParser = _CachingParser(
         execution_worker.AmazonStateLanguageParser
     )
