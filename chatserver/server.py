@@ -2,13 +2,17 @@
 
 Shutdown (Ctrl-C, SIGTERM, or ``should_exit``) goes: stop listening; close every WebSocket
 with 1001 (going away) and run their ``$disconnect`` handlers, waiting up to
-``shutdown_timeout``; let uvicorn finish HTTP requests; then the app's lifespan stops the
-Lambda runtime and the embedded emulator.
+``shutdown_timeout``; let uvicorn finish HTTP requests in what is left of that time (at least
+``HTTP_GRACE_SECONDS``), then cancel what still runs; then the app's lifespan stops the Lambda
+runtime and the embedded emulator. So Ctrl-C takes about ``shutdown_timeout`` plus a second at
+most, however many ``$disconnect`` handlers are still queued.
 """
 
 from __future__ import annotations
 
+import math
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +23,9 @@ from chatserver.gateway.state import Gateway
 from chatserver.gateway.ws_protocol import protocol_class
 from chatserver.handlers.catalog import FunctionSpec
 from chatserver.settings import Settings
+
+#: uvicorn's minimum time for HTTP requests in flight once the WebSockets are drained.
+HTTP_GRACE_SECONDS = 1
 
 
 class ChatServer(uvicorn.Server):
@@ -31,7 +38,11 @@ class ChatServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:
             server.close()
+        started = time.monotonic()
         await self.gateway.drain()
+        # The drain used part of the grace period: uvicorn waits only for what is left of it.
+        left = self.gateway.settings.shutdown_timeout - (time.monotonic() - started)
+        self.config.timeout_graceful_shutdown = max(math.ceil(left), HTTP_GRACE_SECONDS)
         await super().shutdown(sockets)
 
 
@@ -92,7 +103,7 @@ def prepare(settings: Settings, functions: Sequence[FunctionSpec] | None = None)
         lifespan="on",
         log_level=settings.log_level,
         access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_timeout) + 2,
+        timeout_graceful_shutdown=max(math.ceil(settings.shutdown_timeout), HTTP_GRACE_SECONDS),
         server_header=False,
     )
     return PreparedServer(ChatServer(config, app.state.gateway), sock, settings)
