@@ -97,3 +97,4 @@ class MotoHttpServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join()
+        self._server.server_close()

@@ -1,4 +1,5 @@
-"""Caches, housekeeping and a deferred import for moto, installed in the emulator process.
+"""Caches, shortcuts, housekeeping and a deferred import for moto, installed in the emulator
+process.
 
 For every request moto's server lists its own package folder (a directory scan) to find the
 backend, and lists the methods of the response class (``inspect.getmembers``) to find the
@@ -197,7 +198,7 @@ def install_request_caches() -> None:
 
 
 def install() -> None:
-    """Patch the three caches into moto's Step Functions engine (import it first)."""
+    """Patch the caches into moto's Step Functions engine (import it first)."""
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import boto_client, json_path
     from moto.stepfunctions.parser.backend import execution_worker

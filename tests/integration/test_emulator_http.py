@@ -60,9 +60,12 @@ def test_a_body_moto_never_reads_does_not_leak_into_the_next_request(
         connection.request("POST", "/moto-api/no-such-page", body=b"x" * 5000)
         refused = connection.getresponse()
         refused.read()
+        sock = connection.sock
         after = _list_tables(connection)
         assert refused.status >= 400
+        assert not refused.will_close
         assert after.status == 200
+        assert connection.sock is sock
     finally:
         connection.close()
 
