@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
 
-#: Enough pooled connections for the broadcast's concurrent posts.
+#: One connection per invocation the local gateway runs at once (CHAT_LAMBDA_CONCURRENCY's
+#: default), so that concurrent handlers sharing a client never open and discard connections.
+#: (A Lambda execution environment runs one invocation at a time and uses one or two.)
 MAX_POOL_CONNECTIONS = 64
 
 _BOTO_CONFIG = Config(
