@@ -14,7 +14,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -33,6 +32,7 @@ from chatserver.deploy.lambda_package import PROVIDED_BY_RUNTIME, LambdaTarget, 
 from chatserver.handlers.authorizer import issue_token
 from chatserver.testing import ChatStack
 from tests.deploy.cfn import LocalValues, Resolver, Template
+from tests.deploy.venvs import cached_venv
 from tests.recorded import recorded
 
 pytestmark = pytest.mark.slow
@@ -63,28 +63,7 @@ def runtime_python(request: pytest.FixtureRequest) -> Path:
     """A virtual environment with only the runtime's SDK, cached between runs."""
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     key = f"py{version}-" + "-".join(pin.replace("==", "") for pin in RUNTIME_SDK)
-    folder = Path(request.config.cache.mkdir("lambda-runtime")) / key
-    python = folder / "bin" / "python"
-    if not (folder / "ready").is_file():
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "--python",
-                str(python),
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                *RUNTIME_SDK,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        (folder / "ready").write_text(" ".join(RUNTIME_SDK))
-    return python
+    return cached_venv(request, "lambda-runtime", key, list(RUNTIME_SDK)) / "bin" / "python"
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from chatserver.aws.statemachine import ASL_FILE
 from chatserver.deploy.lambda_package import DEFAULT_OUTPUT, build
 from tests.deploy.cfn import ROOT, TEMPLATE, Template, load
+from tests.deploy.venvs import cached_venv
 
 pytestmark = pytest.mark.slow
 
@@ -28,26 +28,7 @@ ASL = Path("chatserver/aws/statemachine") / ASL_FILE
 
 @pytest.fixture(scope="module")
 def sam(request: pytest.FixtureRequest) -> Path:
-    folder = Path(request.config.cache.mkdir("sam-cli")) / SAM_CLI.replace("==", "-")
-    if not (folder / "ready").is_file():
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "--python",
-                str(folder / "bin" / "python"),
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                SAM_CLI,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        (folder / "ready").write_text(SAM_CLI)
+    folder = cached_venv(request, "sam-cli", SAM_CLI.replace("==", "-"), [SAM_CLI])
     return folder / "bin" / "sam"
 
 
