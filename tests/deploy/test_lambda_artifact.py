@@ -159,8 +159,7 @@ class Scenario:
 
 def _register(stack: ChatStack, room: str, name: str, *, connected_at: int | None = None) -> str:
     connection_id = new_aws_style_id()
-    store = ConnectionStore(stack.client("dynamodb"), stack.names.connections_table)
-    store.put(Connection(connection_id, room, name, connected_at or now_ms()))
+    _connections(stack).put(Connection(connection_id, room, name, connected_at or now_ms()))
     return connection_id
 
 
