@@ -4,6 +4,7 @@ JSON files and a readable summary table."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,52 +116,51 @@ def _ratio(mine: float | None, theirs: float | None) -> float | None:
     return round(ratio, 1) if ratio >= 10 else round(ratio, 3)
 
 
+def _paired(
+    app: dict[str, Any], base: dict[str, Any], section: str, key: str
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """chatserver's rows of ``section`` with the baseline's row of the same ``key``."""
+    for mine in app.get(section, []):
+        theirs = _find(base.get(section, []), **{key: mine[key]})
+        if theirs is not None:
+            yield mine, theirs
+
+
 def ratios(report: dict[str, Any]) -> dict[str, Any]:
     """chatserver / baseline, for every figure both measured."""
     app = report["targets"].get("chatserver", {})
     base = report["targets"].get("baseline", {})
     if not base or "latency" not in base:
         return {}
-    latency = []
-    for mine in app.get("latency", []):
-        theirs = _find(base.get("latency", []), members=mine["members"])
-        if theirs is not None:
-            latency.append(
-                {
-                    "members": mine["members"],
-                    **{
-                        q: _ratio(mine["latency_ms"][q], theirs["latency_ms"][q])
-                        for q in ("p50", "p95", "p99", "max")
-                    },
-                }
-            )
-    max_rate = []
-    for mine in app.get("max_rate", []):
-        theirs = _find(base.get("max_rate", []), members=mine["members"])
-        if theirs is not None:
-            max_rate.append(
-                {
-                    "members": mine["members"],
-                    "max_no_loss_msgs_per_s": _ratio(
-                        mine["max_no_loss_msgs_per_s"], theirs["max_no_loss_msgs_per_s"]
-                    ),
-                    "baseline_capped": theirs["capped"],
-                }
-            )
-    sustained = []
-    for mine in app.get("sustained", []):
-        theirs = _find(base.get("sustained", []), name=mine["name"])
-        if theirs is not None:
-            sustained.append(
-                {
-                    "name": mine["name"],
-                    "deliveries_per_s": _ratio(
-                        mine["deliveries_per_s"], theirs["deliveries_per_s"]
-                    ),
-                    "p50": _ratio(mine["latency_ms"]["p50"], theirs["latency_ms"]["p50"]),
-                    "p99": _ratio(mine["latency_ms"]["p99"], theirs["latency_ms"]["p99"]),
-                }
-            )
+    latency = [
+        {
+            "members": mine["members"],
+            **{
+                q: _ratio(mine["latency_ms"][q], theirs["latency_ms"][q])
+                for q in ("p50", "p95", "p99", "max")
+            },
+        }
+        for mine, theirs in _paired(app, base, "latency", "members")
+    ]
+    max_rate = [
+        {
+            "members": mine["members"],
+            "max_no_loss_msgs_per_s": _ratio(
+                mine["max_no_loss_msgs_per_s"], theirs["max_no_loss_msgs_per_s"]
+            ),
+            "baseline_capped": theirs["capped"],
+        }
+        for mine, theirs in _paired(app, base, "max_rate", "members")
+    ]
+    sustained = [
+        {
+            "name": mine["name"],
+            "deliveries_per_s": _ratio(mine["deliveries_per_s"], theirs["deliveries_per_s"]),
+            "p50": _ratio(mine["latency_ms"]["p50"], theirs["latency_ms"]["p50"]),
+            "p99": _ratio(mine["latency_ms"]["p99"], theirs["latency_ms"]["p99"]),
+        }
+        for mine, theirs in _paired(app, base, "sustained", "name")
+    ]
     return {
         "meaning": "chatserver's figure divided by the baseline's (latency: times slower; "
         "rates: fraction of the baseline's; a baseline that passed every step is capped, so "
