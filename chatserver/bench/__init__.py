@@ -6,5 +6,6 @@ Modules: ``plan`` (what a run does), ``servers`` (the processes under test), ``b
 reference server), ``loadgen`` (clients, open-loop sending), ``deliveries`` (latency, loss,
 duplicates), ``stages`` (where the time goes, from ``CHAT_TRACE`` marks), ``memory`` (RSS and
 CPU from /proc), ``workloads`` (one measurement each), ``runner`` (the whole run), ``machine``,
-``report`` (JSON, targets, summary table), ``chart`` (PNG), ``commands`` (the subcommand).
+``report`` (JSON, targets, summary table), ``chart`` (PNG), ``commands`` (the subcommand's
+arguments) and ``main`` (what it does).
 """
