@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         "gateway), 'activity' (a Step Functions activity the gateway polls, for LocalStack), "
         "'auto' (lambda for the embedded emulator, activity for an external endpoint).",
     )
+    lambda_placement: Literal["emulator", "gateway"] = Field(
+        "emulator",
+        description="Where the functions run with the embedded emulator: 'emulator' (in its "
+        "process, so that their AWS calls are function calls: the fast path), or 'gateway' "
+        "(in the gateway's process, for handlers that share memory with it, such as test "
+        "doubles). With an external endpoint they always run in the gateway.",
+    )
     activity_pollers: int = Field(
         8,
         ge=1,

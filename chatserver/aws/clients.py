@@ -4,11 +4,16 @@ Reusing clients between invocations is what AWS recommends for Lambda (connectio
 repeated model loading). They are cached per ``FunctionConfig``, not in a global singleton, so
 one process can serve several stacks. boto3 clients are thread-safe once built; building them
 is not, hence the lock.
+
+A process that serves an AWS endpoint itself (the embedded emulator's) registers a transport
+for its URL (``register_transport``); clients built for that endpoint get it, and their calls
+are answered in-process instead of over HTTP (``chatserver.emulator.inprocess``).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +21,7 @@ import boto3
 from botocore.config import Config
 
 from chatserver.aws.function_config import FunctionConfig
-from chatserver.aws.management import ConnectionsApi
+from chatserver.aws.management import ConnectionsApi, LocalConnectionsApi, local_connections
 from chatserver.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -36,6 +41,14 @@ _BOTO_CONFIG = Config(
     max_pool_connections=MAX_POOL_CONNECTIONS,
 )
 _build_lock = threading.Lock()
+
+#: Endpoint URL -> what prepares a client for it (``register_transport``).
+_transports: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_transport(endpoint_url: str, attach: Callable[[Any], Any]) -> None:
+    """Have clients built from now on for ``endpoint_url`` pass through ``attach(client)``."""
+    _transports[endpoint_url.rstrip("/")] = attach
 
 
 @dataclass
@@ -66,6 +79,9 @@ class AwsClients:
                         endpoint_url=endpoint_url,
                         config=_BOTO_CONFIG,
                     )
+                    attach = _transports.get((endpoint_url or "").rstrip("/"))
+                    if attach is not None:
+                        attach(client)
                     self._clients[key] = client
         return client
 
@@ -79,9 +95,12 @@ class AwsClients:
         client: EventBridgeClient = self._client("events", self.config.endpoint_url)
         return client
 
-    def connections_api(self, endpoint_url: str) -> ConnectionsApi:
+    def connections_api(self, endpoint_url: str) -> ConnectionsApi | LocalConnectionsApi:
         """The @connections API of one stage (``https://{domain}/{stage}``), signed with this
-        configuration's credentials."""
+        configuration's credentials; called in-process when this process hosts that stage."""
+        local = local_connections(endpoint_url)
+        if local is not None:
+            return LocalConnectionsApi(local)
         key = f"@connections {endpoint_url}"
         api = self._clients.get(key)
         if api is None:

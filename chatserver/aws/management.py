@@ -10,6 +10,12 @@ with the function's own credentials (session token included) by ``chatserver.aws
 answered with the same status codes. 410 (GoneException) is an expected outcome; throttling
 (429) and server errors are retried with jittered backoff as the AWS SDKs do; anything else
 raises ``ConnectionsApiError``. TLS uses the CA bundle botocore uses.
+
+A process that hosts the API's connections itself (the local gateway, or the embedded
+emulator linked to it) registers a ``LocalConnections`` for the endpoint URL
+(``register_local``): handlers in that process then reach the connections with a function
+call per page of recipients instead of a signed HTTP request per recipient, with the same
+outcomes (200, 410, 413, 429 and their retries), checked by the same code as the HTTP API.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ import random
 import ssl
 import threading
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from botocore.credentials import Credentials
@@ -31,6 +40,13 @@ from chatserver.errors import BackendError
 SERVICE = "execute-api"
 MAX_ATTEMPTS = 3
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
+#: Posts of one page sent at once over HTTP (one slow client costs its own post only).
+MAX_PARALLEL_POSTS = 32
+
+_pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_POSTS, thread_name_prefix="post")
+
+#: One post's outcome: HTTP status, AWS error type ("" on success), message.
+Outcome = tuple[int, str, str]
 
 
 class ConnectionsApiError(BackendError):
@@ -80,6 +96,11 @@ class ConnectionsApi:
                 break
             time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not crypto
         raise ConnectionsApiError(status, error_type or "Unknown", body[:300])
+
+    def post_all(self, connection_ids: Sequence[str], data: bytes) -> list[str]:
+        """Send ``data`` to every connection at once; the ids found gone (410)."""
+        delivered = list(_pool.map(lambda cid: self.post(cid, data), connection_ids))
+        return [cid for cid, ok in zip(connection_ids, delivered, strict=True) if not ok]
 
     def _signed_headers(self, path: str, data: bytes) -> dict[str, str]:
         credentials = self._credentials.get_frozen_credentials()
@@ -147,3 +168,68 @@ class ConnectionsApi:
                 )
             self._local.connection = connection
         return connection
+
+
+class LocalConnections(Protocol):
+    """The connections of an API stage hosted by this process (or reached through its link)."""
+
+    def post_each(self, connection_ids: Sequence[str], data: bytes) -> list[Outcome]:
+        """Post ``data`` to each connection; one outcome per id, as the HTTP API answers."""
+        ...
+
+
+class LocalConnectionsApi:
+    """``ConnectionsApi`` over a ``LocalConnections``: same answers, same retries, no HTTP."""
+
+    def __init__(self, connections: LocalConnections) -> None:
+        self._connections = connections
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        """Send ``data`` to one connection; False if the connection is gone (410)."""
+        return not self.post_all([connection_id], data)
+
+    def post_all(self, connection_ids: Sequence[str], data: bytes) -> list[str]:
+        """Send ``data`` to every connection; the ids found gone (410)."""
+        gone: list[str] = []
+        pending = list(connection_ids)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            outcomes = self._connections.post_each(pending, data)
+            retry: list[str] = []
+            for connection_id, (status, error_type, message) in zip(pending, outcomes, strict=True):
+                if status == 200:
+                    continue
+                if status == 410:
+                    gone.append(connection_id)
+                elif status in _RETRYABLE and attempt < MAX_ATTEMPTS:
+                    retry.append(connection_id)
+                else:
+                    raise ConnectionsApiError(status, error_type or "Unknown", message[:300])
+            if not retry:
+                break
+            pending = retry
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not crypto
+        return gone
+
+
+_local: dict[str, LocalConnections] = {}
+
+
+def _endpoint_key(endpoint_url: str) -> str:
+    return endpoint_url.rstrip("/")
+
+
+def register_local(endpoint_url: str, connections: LocalConnections) -> None:
+    """Serve posts to ``endpoint_url`` made in this process by ``connections``."""
+    _local[_endpoint_key(endpoint_url)] = connections
+
+
+def unregister_local(endpoint_url: str, connections: LocalConnections) -> None:
+    """Stop serving ``endpoint_url`` locally (if ``connections`` still serves it)."""
+    key = _endpoint_key(endpoint_url)
+    if _local.get(key) is connections:
+        del _local[key]
+
+
+def local_connections(endpoint_url: str) -> LocalConnections | None:
+    """What serves ``endpoint_url`` in this process, if anything."""
+    return _local.get(_endpoint_key(endpoint_url))

@@ -2,9 +2,8 @@
 
 1. Lambda invoke. moto runs function code only in Docker; its no-Docker backend
    (``LambdaSimpleBackend``) echoes the payload. ``forward_invoke`` replaces that one method:
-   every invoke of a function is sent to the chatserver gateway's Lambda Invoke API
-   (``POST /2015-03-31/functions/{name}/invocations``), which runs the real handler module.
-   A Step Functions task with a bare Lambda ARN (the broadcast) reaches local code this way.
+   every invoke of a function runs the real handler module through ``Functions.invoke``
+   (``chatserver.emulator.functions``: in this process, or in the gateway's over the link).
 
 2. EventBridge targets. moto matches rules itself but raises ``NotImplementedError`` for Step
    Functions and Lambda targets, which turns PutEvents into an HTTP 500 (and boto3's retries
@@ -15,9 +14,9 @@
 
 3. Lambda tasks of state machines. moto's engine reaches Lambda through a boto3 call back
    into the moto server, which then hits bridge 1; ``forward_tasks`` short-cuts that round
-   trip for functions moto knows, sending the task's payload to the gateway directly (same
-   payload, same result, same ``FunctionError``). Unknown functions still take moto's own path,
-   so its errors stay moto's.
+   trip for functions moto knows, running the task's payload directly (same payload, same
+   result, same ``FunctionError``). Unknown functions still take moto's own path, so its
+   errors stay moto's.
 
 Nothing else of AWS is re-implemented here: DynamoDB, rule matching and state machine
 execution are moto's.
@@ -28,47 +27,22 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote
-
-import urllib3
+from typing import Any, Protocol
 
 logger = logging.getLogger("chatserver.emulator.bridges")
 
-INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
-INVOKE_TIMEOUT_SECONDS = 65.0
 
-
-class LambdaForwarder:
-    """Sends Lambda invokes to the gateway over pooled keep-alive HTTP connections."""
-
-    def __init__(self, gateway_url: str) -> None:
-        self._gateway_url = gateway_url.rstrip("/")
-        self._http = urllib3.PoolManager(maxsize=32, retries=False)
+class Functions(Protocol):
+    """Runs the stack's Lambda functions (``chatserver.emulator.functions.FunctionHost``)."""
 
     def invoke(
         self, function_name: str, payload: bytes, *, asynchronous: bool = False
     ) -> tuple[bytes, str | None]:
-        """The function's result payload and its ``X-Amz-Function-Error`` (None if it succeeded)."""
-        name = (
-            function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
-        )
-        url = self._gateway_url + INVOKE_PATH.format(name=quote(name, safe=""))
-        headers = {"Content-Type": "application/json"}
-        if asynchronous:
-            headers["X-Amz-Invocation-Type"] = "Event"
-        try:
-            response = self._http.request(
-                "POST", url, body=payload, headers=headers, timeout=INVOKE_TIMEOUT_SECONDS
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            logger.warning("could not reach the gateway to invoke %s: %s", name, exc)
-            error = {"errorType": "Lambda.ServiceException", "errorMessage": str(exc)}
-            return json.dumps(error).encode(), "Unhandled"
-        return response.data, response.headers.get("X-Amz-Function-Error")
+        """The function's result payload and its ``X-Amz-Function-Error`` (None if it
+        succeeded)."""
+        ...
 
 
 def _plain_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -89,9 +63,8 @@ def _decoded(payload: bytes) -> Any:
         return text
 
 
-def forward_tasks(forwarder: LambdaForwarder) -> None:
-    """Bridge 3: send Step Functions Lambda tasks straight to the gateway (import the engine
-    first)."""
+def forward_tasks(forwarder: Functions) -> None:
+    """Bridge 3: run Step Functions Lambda tasks directly (import the engine first)."""
     from moto.awslambda.utils import get_backend as lambda_backend
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -124,7 +97,7 @@ def forward_tasks(forwarder: LambdaForwarder) -> None:
     lambda_eval_utils._invoke_lambda_function = invoke_task
 
 
-def install(gateway_url: str) -> LambdaForwarder:
+def install(forwarder: Functions) -> None:
     """Configure moto to run state machines and bridge Lambda and EventBridge targets."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.core.config import default_user_config
@@ -135,8 +108,6 @@ def install(gateway_url: str) -> LambdaForwarder:
 
     default_user_config.setdefault("lambda", {})["use_docker"] = False
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-
-    forwarder = LambdaForwarder(gateway_url)
 
     def forward_invoke(  # noqa: PLR0917 - moto's signature
         self: Any,
@@ -187,17 +158,11 @@ def install(gateway_url: str) -> LambdaForwarder:
                     backend.start_execution(
                         target["Arn"], name=str(uuid.uuid4()), execution_input=payload
                     )
-                else:
-                    threading.Thread(
-                        target=forwarder.invoke,
-                        args=(target["Arn"], payload.encode()),
-                        kwargs={"asynchronous": True},
-                        daemon=True,
-                    ).start()
+                else:  # an asynchronous invoke: queued, never waited for
+                    forwarder.invoke(target["Arn"], payload.encode(), asynchronous=True)
             except Exception:
                 # EventBridge counts a failed target invocation; PutEvents itself succeeds.
                 logger.exception("delivering event %s to %s failed", event.get("id"), target["Arn"])
 
     LambdaSimpleBackend.invoke = forward_invoke
     events_models.Rule.send_to_targets = deliver_to_targets
-    return forwarder

@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
+import shutil
 import sys
 from collections import deque
 
+from chatserver.emulator import link
 from chatserver.errors import BackendError
 
 logger = logging.getLogger("chatserver.emulator")
@@ -16,29 +19,37 @@ logger = logging.getLogger("chatserver.emulator")
 _READY = "READY "
 
 
-def _emulator_environment() -> dict[str, str]:
-    """The emulator's environment: ours, with glibc's malloc held to two arenas.
+def _emulator_environment(token: str) -> dict[str, str]:
+    """The emulator's environment: ours, with glibc's malloc held to two arenas, our import
+    path (the functions it runs are imported as the gateway would), and the link's token.
 
     moto serves each request and runs each execution on a thread of its own, and glibc gives
     busy threads arenas of their own (up to eight per core) that keep their freed memory: after
     a burst of 1,000 connections the emulator stayed about 6 MB larger than with two.
     """
-    return {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+    path = [entry or os.getcwd() for entry in sys.path]
+    return {
+        **os.environ,
+        "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
+        "PYTHONPATH": os.pathsep.join(path),
+        link.TOKEN_ENV: token,
+    }
 
 
 class EmbeddedEmulator:
-    """A moto server in a child process, bridged to the gateway at ``gateway_url``."""
+    """A moto server in a child process, with the gateway's functions, linked to the gateway."""
 
     def __init__(
         self,
         *,
-        gateway_url: str,
         host: str = "127.0.0.1",
         port: int = 0,
         startup_timeout: float = 30.0,
         log_level: str = "warning",
         execution_retention: int = 200,
     ) -> None:
+        self._socket = link.private_socket_path()
+        self._token = secrets.token_urlsafe(32)
         self._command = [
             sys.executable,
             "-m",
@@ -47,8 +58,8 @@ class EmbeddedEmulator:
             host,
             "--port",
             str(port),
-            "--gateway-url",
-            gateway_url,
+            "--link",
+            str(self._socket),
             "--log-level",
             log_level,
             "--execution-retention",
@@ -59,6 +70,7 @@ class EmbeddedEmulator:
         self._output: deque[str] = deque(maxlen=40)
         self._pump: asyncio.Task[None] | None = None
         self.url: str | None = None
+        self.link: link.Link | None = None
 
     @property
     def pid(self) -> int | None:
@@ -78,11 +90,12 @@ class EmbeddedEmulator:
             # Its own session: a Ctrl-C meant for chatserver must not stop the emulator before
             # chatserver has run the $disconnect handlers of its open connections.
             start_new_session=True,
-            env=_emulator_environment(),
+            env=_emulator_environment(self._token),
         )
         try:
             self.url = await asyncio.wait_for(self._await_ready(), self._startup_timeout)
-        except (TimeoutError, BackendError) as exc:
+            self.link = await link.connect(self._socket, self._token)
+        except (TimeoutError, BackendError, OSError) as exc:
             await self.stop()
             detail = "\n".join(self._output) or "no output"
             raise BackendError(
@@ -115,6 +128,10 @@ class EmbeddedEmulator:
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop the process: close its stdin (it exits), then terminate, then kill."""
         process, self._process = self._process, None
+        if self.link is not None:
+            await self.link.close()
+            self.link = None
+        shutil.rmtree(self._socket.parent, ignore_errors=True)
         if process is None:
             return
         if process.returncode is None:

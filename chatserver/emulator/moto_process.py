@@ -1,11 +1,13 @@
 """Entry point of the embedded emulator's process: a moto server with chatserver's bridges.
 
 Run by ``EmbeddedEmulator`` as ``python -m chatserver.emulator.moto_process``. It prints one
-line ``READY <url>`` on stdout once it listens, and exits when its standard input closes, so
-it never outlives the chatserver that started it, even one killed with SIGKILL.
+line ``READY <url>`` on stdout once it listens (HTTP for outside callers, and the link's socket
+for the gateway), and exits when its standard input closes, so it never outlives the
+chatserver that started it, even one killed with SIGKILL.
 
 It runs in its own process so that moto's CPU work (it holds the GIL for every request) stays
-off the gateway's event loop; measured, this doubles DynamoDB throughput (see the notes).
+off the gateway's event loop and the two processes use two cores. The chat's functions run
+here too (``chatserver.emulator.functions``), so that their AWS calls are function calls.
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chatserver.emulator.bridges import LambdaForwarder
+    from chatserver.emulator.functions import FunctionHost
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chatserver-emulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--gateway-url", required=True, help="where Lambda invokes are sent")
+    parser.add_argument("--link", required=True, help="the gateway link's socket path")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument(
         "--execution-retention", type=int, default=200, help="finished executions to keep"
@@ -40,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     speedups.defer_batch_import()
 
     from chatserver.emulator.bridges import install
+    from chatserver.emulator.functions import FunctionHost
     from chatserver.emulator.http_server import MotoHttpServer
+    from chatserver.emulator.link import TOKEN_ENV
 
-    forwarder = install(args.gateway_url)
     speedups.install_request_caches()
     speedups.stop_tracking_transient_models()
     speedups.serialize_dynamodb()
@@ -52,34 +56,41 @@ def main(argv: list[str] | None = None) -> int:
     host, port = server.address
     # Step Functions task integrations call back into moto on this port.
     os.environ["MOTO_PORT"] = str(port)
-    print(f"READY http://{host}:{port}", flush=True)
+    url = f"http://{host}:{port}"
+    functions = FunctionHost(Path(args.link), os.environ.pop(TOKEN_ENV, ""), url)
+    install(functions)
+    functions.start()
+    print(f"READY {url}", flush=True)
 
     stop = threading.Event()
     # Step Functions' engine takes about a second to import: load it while the gateway
     # provisions the tables, then cache what it recomputes for every execution.
     threading.Thread(
         target=_prepare_step_functions,
-        args=(stop, forwarder, args.execution_retention),
+        args=(stop, functions, args.execution_retention),
         daemon=True,
     ).start()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=_exit_on_stdin_close, args=(stop,), daemon=True).start()
     stop.wait()
+    functions.stop()
     server.stop()
-    return 0
+    # Handlers still running are abandoned, as Lambda freezes a sandbox: exiting must not wait
+    # for their threads (a $disconnect handler may run longer than the gateway's shutdown).
+    sys.stdout.flush()
+    os._exit(0)
 
 
-def _prepare_step_functions(
-    stop: threading.Event, forwarder: LambdaForwarder, retention: int
-) -> None:
+def _prepare_step_functions(stop: threading.Event, functions: FunctionHost, retention: int) -> None:
     import moto.stepfunctions.parser.models  # noqa: F401
 
-    from chatserver.emulator import speedups
+    from chatserver.emulator import inprocess, speedups
     from chatserver.emulator.bridges import forward_tasks
 
-    forward_tasks(forwarder)
+    forward_tasks(functions)
     speedups.install()
+    inprocess.serve_engine_tasks()
     speedups.start_pruning(stop, retention)
 
 

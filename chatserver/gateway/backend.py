@@ -51,10 +51,10 @@ class Backend:
     def kind(self) -> str:
         return "embedded" if self._settings.uses_embedded_emulator else "external"
 
-    async def start(self, gateway_url: str) -> ProvisionedStack:
+    async def start(self) -> ProvisionedStack:
         """Bring the backend up; the provisioned stack. Raises BackendError on failure."""
         try:
-            url = await self._start_endpoint(gateway_url)
+            url = await self._start_endpoint()
             self.endpoint = AwsEndpoint(
                 url=url,
                 region=self._settings.aws_region,
@@ -83,11 +83,10 @@ class Backend:
         self.ready.set()
         return self.stack
 
-    async def _start_endpoint(self, gateway_url: str) -> str:
+    async def _start_endpoint(self) -> str:
         settings = self._settings
         if settings.aws_endpoint_url is None:
             self.emulator = EmbeddedEmulator(
-                gateway_url=gateway_url,
                 host=settings.emulator_host,
                 port=settings.emulator_port,
                 startup_timeout=settings.emulator_startup_timeout,

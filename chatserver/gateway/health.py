@@ -39,4 +39,4 @@ async def trace(request: Request) -> JSONResponse:
     gateway: Gateway = request.app.state.gateway
     if gateway.traces is None:
         return JSONResponse({"message": "tracing is off; set CHAT_TRACE=true"}, status_code=404)
-    return JSONResponse({"marks": gateway.traces.drain()})
+    return JSONResponse({"marks": await gateway.trace_marks()})

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from chatserver.errors import (
     ChatError,
@@ -84,16 +83,7 @@ async def _invoke(
         return 202, b"", []
     invocation = await gateway.runtime.invoke(spec, event)
     headers = [JSON_TYPE, (b"x-amz-executed-version", b"$LATEST")]
-    payload: Any
-    if invocation.timed_out:
-        headers.append((b"x-amz-function-error", b"Unhandled"))
-        payload = {
-            "errorMessage": f"Task timed out after {spec.timeout} seconds",
-            "errorType": "Sandbox.Timedout",
-        }
-    elif invocation.error is not None:
-        headers.append((b"x-amz-function-error", b"Unhandled"))
-        payload = invocation.error
-    else:
-        payload = invocation.result
+    payload, function_error = invocation.payload(spec)
+    if function_error is not None:
+        headers.append((b"x-amz-function-error", function_error.encode()))
     return 200, json.dumps(payload).encode(), headers

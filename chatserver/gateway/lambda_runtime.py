@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from chatserver.aws.names import ResourceNames
 from chatserver.chat.ids import new_aws_style_id
@@ -59,6 +59,52 @@ class Invocation:
     @property
     def failed(self) -> bool:
         return self.error is not None or self.timed_out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The invocation for the emulator link (``from_dict`` reads it back)."""
+        return {
+            "result": self.result,
+            "error": self.error,
+            "timedOut": self.timed_out,
+            "requestId": self.request_id,
+        }
+
+    @classmethod
+    def from_dict(cls, found: dict[str, Any]) -> Invocation:
+        return cls(
+            result=found.get("result"),
+            error=found.get("error"),
+            timed_out=bool(found.get("timedOut")),
+            request_id=str(found.get("requestId") or new_aws_style_id()),
+        )
+
+    def payload(self, spec: FunctionSpec) -> tuple[Any, str | None]:
+        """What Lambda's Invoke answers: the payload, and ``X-Amz-Function-Error`` if failed."""
+        if self.timed_out:
+            return {
+                "errorMessage": f"Task timed out after {spec.timeout} seconds",
+                "errorType": "Sandbox.Timedout",
+            }, "Unhandled"
+        if self.error is not None:
+            return self.error, "Unhandled"
+        return self.result, None
+
+
+class Runtime(Protocol):
+    """Where the gateway's functions run: this process, or the emulator's (over the link)."""
+
+    #: The functions' environment variables (what Lambda would set), as handed to them.
+    environment: dict[str, str]
+
+    def resolve(self, function_name: str) -> FunctionSpec: ...
+
+    async def invoke(
+        self, spec: FunctionSpec, event: Any, *, timeout: float | None = None
+    ) -> Invocation: ...
+
+    def invoke_later(self, spec: FunctionSpec, event: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
 
 
 class UnknownFunction(LookupError):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatserver.chat.clock import iso_ms
 from chatserver.chat.ids import CONNECTION_ID_PATTERN
@@ -49,7 +49,9 @@ from chatserver.gateway.asgi import (
     respond_aws_error,
 )
 from chatserver.gateway.live import LiveConnection
-from chatserver.gateway.state import Gateway
+
+if TYPE_CHECKING:
+    from chatserver.gateway.state import Gateway
 
 _PATH = re.compile(r"^/(?P<stage>[^/]+)/@connections/(?P<id>[^/]+)$")
 
@@ -118,6 +120,28 @@ def _admit(
         sigv4.require_signature(headers)
     if not gateway.management_throttle.try_acquire():
         raise LimitExceeded("Too Many Requests")
+
+
+def post_outcome(gateway: Gateway, connection_id: str, data: bytes) -> tuple[int, str, str]:
+    """A post from this process (no HTTP, no signature): status, AWS error type, message, as
+    the HTTP API would answer it (size, rate, id, gone checked in the same terms)."""
+    settings = gateway.settings
+    try:
+        if len(data) > settings.post_size_limit:
+            raise PayloadTooLarge(
+                f"payload of {len(data)} bytes exceeds {settings.post_size_limit}"
+            )
+        if not gateway.management_throttle.try_acquire():
+            raise LimitExceeded("Too Many Requests")
+        if not CONNECTION_ID_PATTERN.match(connection_id):
+            raise BadRequest(f"Invalid connectionId: {connection_id}")
+        live = gateway.connections.get(connection_id)
+        if live is None:
+            raise ConnectionGone(f"connection {connection_id} is gone")
+        _post(live, data)
+    except ChatError as error:
+        return error.http_status, error.aws_error_type or "", error.message
+    return 200, "", ""
 
 
 def _post(live: LiveConnection, data: bytes) -> tuple[int, bytes]:

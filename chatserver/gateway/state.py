@@ -6,14 +6,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
+from chatserver.aws import management
 from chatserver.aws.function_config import AUTH_SECRET, FunctionConfig
+from chatserver.aws.names import ResourceNames
 from chatserver.errors import BackendError, GoingAway
 from chatserver.gateway.activity_worker import ActivityWorker
 from chatserver.gateway.backend import Backend
 from chatserver.gateway.events import EventBuilder
-from chatserver.gateway.lambda_runtime import LocalLambdaRuntime
+from chatserver.gateway.lambda_runtime import LocalLambdaRuntime, Runtime
+from chatserver.gateway.linked_runtime import LinkedRuntime, serve_gateway_side
 from chatserver.gateway.live import ConnectionRegistry
+from chatserver.gateway.local_connections import GatewayConnections
 from chatserver.gateway.throttle import TokenBucket
 from chatserver.handlers.catalog import FunctionSpec, authorizer, by_name, routes, validate
 from chatserver.settings import Settings
@@ -52,7 +57,10 @@ class Gateway:
         self.management_throttle = TokenBucket(
             settings.management_rate_limit, settings.management_burst
         )
-        self.runtime: LocalLambdaRuntime | None = None
+        self.runtime: Runtime | None = None
+        #: Functions running in this process (none when they run in the emulator's).
+        self.local_runtime: LocalLambdaRuntime | None = None
+        self._local_connections: GatewayConnections | None = None
         self.activity_worker: ActivityWorker | None = None
         self.accepting = True
         #: Stage timestamps of messages, when CHAT_TRACE is set.
@@ -81,15 +89,10 @@ class Gateway:
         await asyncio.shield(self.begin_startup())
 
     async def _start(self) -> None:
-        stack = await self.backend.start(self.url)
+        stack = await self.backend.start()
         endpoint = self.backend.endpoint
         assert endpoint is not None
-        runtime = LocalLambdaRuntime(
-            self.functions,
-            stack.names,
-            concurrency=self.settings.lambda_concurrency,
-        )
-        runtime.environment = FunctionConfig(
+        environment = FunctionConfig(
             region=endpoint.region,
             connections_table=stack.names.connections_table,
             messages_table=stack.names.messages_table,
@@ -100,17 +103,33 @@ class Gateway:
             secret_access_key=endpoint.secret_access_key,
         ).to_environment()
         if self.settings.auth_secret is not None:
-            runtime.environment[AUTH_SECRET] = self.settings.auth_secret.get_secret_value()
-        warm = [*self.routes.values(), by_name(self.functions)["broadcast"]]
-        if self.authorizer is not None:
-            warm.append(self.authorizer)
-        await asyncio.to_thread(runtime.load, warm)
-        self.runtime = runtime
+            environment[AUTH_SECRET] = self.settings.auth_secret.get_secret_value()
+        # Handlers of this process post to this gateway with a call, not an HTTP request.
+        self._local_connections = GatewayConnections(self, asyncio.get_running_loop())
+        management.register_local(self.management_endpoint, self._local_connections)
+        emulator = self.backend.emulator
+        placement = self.settings.lambda_placement if emulator is not None else "gateway"
+        if placement == "gateway":
+            self.local_runtime = await self._local_runtime(stack.names, environment)
+        if emulator is not None:
+            assert emulator.link is not None
+            serve_gateway_side(emulator.link, self._local_connections, self.local_runtime)
+            linked = LinkedRuntime(self.functions, stack.names, emulator.link)
+            await linked.configure(
+                environment,
+                concurrency=self.settings.lambda_concurrency,
+                trace=self.traces is not None,
+                placement=placement,
+            )
+            self.runtime = self.local_runtime or linked
+        else:
+            self.runtime = self.local_runtime
         if stack.broadcast_bridge == "activity":
+            assert self.local_runtime is not None
             worker = ActivityWorker(
                 endpoint,
                 stack.broadcast_arn,
-                runtime,
+                self.local_runtime,
                 by_name(self.functions)["broadcast"],
                 pollers=self.settings.activity_pollers,
                 grace=self.settings.shutdown_timeout,
@@ -118,11 +137,36 @@ class Gateway:
             await worker.start()
             self.activity_worker = worker
         logger.info(
-            "backend ready (%s, %s, broadcast through %s)",
+            "backend ready (%s, %s, functions in the %s, broadcast through %s)",
             self.backend.kind,
             endpoint.url,
+            placement,
             stack.broadcast_bridge,
         )
+
+    async def _local_runtime(
+        self, names: ResourceNames, environment: dict[str, str]
+    ) -> LocalLambdaRuntime:
+        """The functions, run in this process."""
+        runtime = LocalLambdaRuntime(
+            self.functions, names, concurrency=self.settings.lambda_concurrency
+        )
+        runtime.environment = environment
+        warm = [*self.routes.values(), by_name(self.functions)["broadcast"]]
+        if self.authorizer is not None:
+            warm.append(self.authorizer)
+        await asyncio.to_thread(runtime.load, warm)
+        return runtime
+
+    async def trace_marks(self) -> list[dict[str, Any]]:
+        """Stage marks collected here and, when the functions run there, in the emulator."""
+        marks = self.traces.drain() if self.traces is not None else []
+        link = self.backend.emulator.link if self.backend.emulator is not None else None
+        if link is not None and self.local_runtime is None:
+            found = await link.call("trace", timeout=10)
+            marks.extend(found.get("marks", []))
+            marks.sort(key=lambda mark: mark["at"])
+        return marks
 
     async def drain(self) -> None:
         """Stop accepting connections and close the open ones with 1001, running $disconnect."""
@@ -146,6 +190,10 @@ class Gateway:
             await self.activity_worker.stop()
         if self.runtime is not None:
             self.runtime.shutdown()
+        if self.local_runtime is not None and self.local_runtime is not self.runtime:
+            self.local_runtime.shutdown()
+        if self._local_connections is not None:
+            management.unregister_local(self.management_endpoint, self._local_connections)
         await self.backend.stop()
         if self.traces is not None:
             self.traces.uninstall()

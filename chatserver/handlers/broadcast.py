@@ -7,9 +7,10 @@ Input (built by the state machine)::
 
 Output: ``{"delivered": n, "gone": [ids...]}``.
 
-Posts run concurrently on a pool of threads, so one slow or dead client costs its own post
-only; the @connections API answers as soon as a frame is queued for the client, and the gateway
-drops clients that stop reading. A connection that answers 410 GoneException is stale: its row
+Posts run concurrently (``post_all``: a pool of threads over HTTP, one call when the process
+hosts the connections), so one slow or dead client costs its own post only; the @connections
+API answers as soon as a frame is queued for the client, and the gateway drops clients that
+stop reading. A connection that answers 410 GoneException is stale: its row
 is removed and, if it was the user's last, the room is told the user went offline. A row newer
 than ``STALE_GRACE_MS`` is kept, since a connection whose $connect is still running is "gone"
 to @connections too. Not retried by the state machine: a retry would deliver twice.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chatserver import tracing
@@ -31,9 +31,6 @@ from chatserver.handlers.runtime import Services, services
 logger = logging.getLogger("chatserver.handlers.broadcast")
 
 STALE_GRACE_MS = 10_000
-MAX_PARALLEL_POSTS = 32
-
-_pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_POSTS, thread_name_prefix="broadcast")
 
 
 def broadcast(task: dict[str, Any], services_: Services) -> dict[str, Any]:
@@ -45,12 +42,11 @@ def broadcast(task: dict[str, Any], services_: Services) -> dict[str, Any]:
         raise ConfigurationError("CHAT_MANAGEMENT_ENDPOINT is not set for the broadcast function")
     api = services_.connections_api(endpoint)
     data = json.dumps(frame, ensure_ascii=False).encode("utf-8")
-    posted = list(_pool.map(lambda cid: (cid, api.post(cid, data)), connection_ids))
-    gone = [cid for cid, delivered in posted if not delivered]
+    gone = api.post_all(connection_ids, data)
     tracing.mark(trace_id, tracing.POSTED)
     for connection_id in gone:
         _forget(services_, connection_id)
-    return {"delivered": len(posted) - len(gone), "gone": gone}
+    return {"delivered": len(connection_ids) - len(gone), "gone": gone}
 
 
 def _forget(services_: Services, connection_id: str) -> None:

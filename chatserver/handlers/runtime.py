@@ -21,7 +21,7 @@ from chatserver.aws.clients import AwsClients, clients_for
 from chatserver.aws.connections import Connection, ConnectionStore
 from chatserver.aws.events import EventPublisher
 from chatserver.aws.function_config import FunctionConfig
-from chatserver.aws.management import ConnectionsApi
+from chatserver.aws.management import ConnectionsApi, LocalConnectionsApi
 from chatserver.aws.messages import MessageStore
 from chatserver.errors import ChatError, NotConnected, error_frame_for
 
@@ -42,7 +42,7 @@ class Services:
     messages: MessageStore
     events: EventPublisher
 
-    def connections_api(self, endpoint_url: str) -> ConnectionsApi:
+    def connections_api(self, endpoint_url: str) -> ConnectionsApi | LocalConnectionsApi:
         return self.clients.connections_api(endpoint_url)
 
 

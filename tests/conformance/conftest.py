@@ -18,7 +18,8 @@ AUTH_SECRET = "conformance-secret-0123456789abcdef"
 
 
 def _stack(**settings: Any) -> Iterator[ChatStack]:
-    with ChatStack(functions=CATALOG, **settings) as stack:
+    # The recording handlers share RECORDED with the tests: they run in the gateway's process.
+    with ChatStack(functions=CATALOG, lambda_placement="gateway", **settings) as stack:
         yield stack
 
 
