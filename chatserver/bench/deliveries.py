@@ -9,16 +9,21 @@ in the latency figures with their real latency. A sender may also receive API Ga
 ``{"message": "Too Many Requests"}`` frame for a message the gateway refused (chatserver throttles
 a connection whose frames back up): such messages are counted as ``throttled`` (and their
 deliveries as lost).
+
+Under overload (``acceptance``) a refusal is not a loss: the throttling frame names no
+message, so refusals are matched per sender with that sender's messages that reached nobody.
+Every other message counts as accepted, and each must reach every member of its room.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatserver.bench.loadgen import LoadRun, Room
+from chatserver.bench.loadgen import THROTTLED, LoadRun, Room
 from chatserver.bench.stats import summarize
 
 
@@ -36,6 +41,8 @@ class Deliveries:
     closed_members: int = 0
     #: API Gateway's "Too Many Requests" frames: messages the gateway refused (throttled)
     throttled: int = 0
+    #: the same, by sender: (room index, member name) -> frames
+    throttled_by: Counter[tuple[int, str]] = field(default_factory=Counter)
     #: other error frames received during the load
     error_frames: int = 0
 
@@ -101,7 +108,7 @@ def count(run: LoadRun, rooms: Sequence[Room]) -> Deliveries:
             seen: set[str] = set()
             for arrived, raw in member.frames:
                 if run.marker not in raw:
-                    _count_error(result, raw)
+                    _count_error(result, raw, (room_index, member.name))
                     continue
                 frame = json.loads(raw)
                 client_message_id = frame.get("clientMessageId")
@@ -121,9 +128,48 @@ def count(run: LoadRun, rooms: Sequence[Room]) -> Deliveries:
     return result
 
 
-def _count_error(result: Deliveries, raw: str) -> None:
+def _count_error(result: Deliveries, raw: str, member: tuple[int, str]) -> None:
     """Tell the gateway's throttling frames and error frames from presence and the like."""
-    if "Too Many Requests" in raw:
+    if THROTTLED in raw:
         result.throttled += 1
+        result.throttled_by[member] += 1
     elif '"error"' in raw or '"message": "' in raw:
         result.error_frames += 1
+
+
+def acceptance(found: Deliveries) -> dict[str, Any]:
+    """What the server accepted and whether all of it arrived: the overload's verdict.
+
+    A message that reached nobody is a refusal when its sender got a throttling frame for it
+    (matched by count per sender), and a loss otherwise; a message that reached some members
+    was accepted, and every member it missed is a lost delivery. Throttling frames beyond the
+    sender's unreached messages are ``refusals_unmatched``: a message refused yet delivered.
+    """
+    unreached: Counter[tuple[int, str]] = Counter()
+    partial_messages = partial_deliveries = 0
+    for send in found.run.sends:
+        reached = len(found.arrivals.get(send.client_message_id, ()))
+        size = found.room_sizes[send.room]
+        if reached == 0:
+            unreached[(send.room, send.sender)] += 1
+        elif reached < size:
+            partial_messages += 1
+            partial_deliveries += size - reached
+    refused = found.throttled_by
+    senders = set(unreached) | set(refused)
+    lost_whole = {key: max(0, unreached[key] - refused[key]) for key in senders}
+    unmatched = sum(max(0, refused[key] - unreached[key]) for key in senders)
+    lost_deliveries = partial_deliveries + sum(
+        count * found.room_sizes[room] for (room, _), count in lost_whole.items()
+    )
+    return {
+        "refused": sum(refused.values()),
+        "accepted": len(found.run.sends) - sum(refused.values()),
+        "accepted_messages_lost": partial_messages + sum(lost_whole.values()),
+        "accepted_deliveries_lost": lost_deliveries,
+        "refusals_unmatched": unmatched,
+        "nothing_accepted_lost": lost_deliveries == 0
+        and unmatched == 0
+        and found.duplicates == 0
+        and found.unexpected == 0,
+    }

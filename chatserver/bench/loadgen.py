@@ -29,24 +29,38 @@ OPEN_TIMEOUT = 60.0
 CLOSE_TIMEOUT = 5.0
 
 
+#: API Gateway's throttling frame says this (``{"message": "Too Many Requests", ...}``)
+THROTTLED = "Too Many Requests"
+
+
 class Tally:
-    """Counts frames carrying ``marker`` across all clients; set ``complete`` at ``expected``."""
+    """Counts frames carrying ``marker`` across all clients; set ``complete`` at ``expected``.
+
+    With a ``refusal_weight``, each throttling frame counts as that many deliveries: a refused
+    message will never come, so the drain window need not wait for it (the overload run)."""
 
     def __init__(self) -> None:
         self.marker = "\x00never\x00"
         self.expected = 0
         self.seen = 0
+        self.refusal_weight = 0
         self.complete = asyncio.Event()
 
-    def expect(self, marker: str, expected: int) -> None:
+    def expect(self, marker: str, expected: int, refusal_weight: int = 0) -> None:
         self.marker, self.expected, self.seen = marker, expected, 0
+        self.refusal_weight = refusal_weight
         self.complete.clear()
 
     def count(self, raw: str) -> None:
         if self.marker in raw:
-            self.seen += 1
-            if self.seen >= self.expected:
-                self.complete.set()
+            self._add(1)
+        elif self.refusal_weight and THROTTLED in raw:
+            self._add(self.refusal_weight)
+
+    def _add(self, deliveries: int) -> None:
+        self.seen += deliveries
+        if self.seen >= self.expected:
+            self.complete.set()
 
 
 class Member:
@@ -57,6 +71,8 @@ class Member:
         self.name = name
         self.room = room
         self.frames: list[tuple[float, str]] = []
+        #: when the handshake completed (``time.time()``): the join storm measures from the last
+        self.joined_at = time.time()
         self._tally = tally
         self._reader = asyncio.create_task(self._read(), name=f"member-{room}-{name}")
 
@@ -218,6 +234,14 @@ def forget_frames(rooms: Sequence[Room]) -> None:
             member.frames.clear()
 
 
+def _refusal_weight(rooms: Sequence[Room]) -> int:
+    """The deliveries one refused message would have made: its room's size, the same for all."""
+    sizes = {len(room.members) for room in rooms}
+    if len(sizes) != 1:
+        raise ValueError(f"counting refusals needs rooms of one size, not {sorted(sizes)}")
+    return sizes.pop()
+
+
 @dataclass(frozen=True)
 class Send:
     """One sent message: which room, when it was due, when it was sent (``time.time()``)."""
@@ -253,16 +277,22 @@ async def offered_load(
     rate_per_room: float,
     seconds: float,
     drain: float,
+    count_refusals: bool = False,
 ) -> LoadRun:
     """Send ``rate_per_room`` messages per second into every room for ``seconds``, open loop.
 
     Messages go round-robin over the rooms and over each room's senders, each at its
     scheduled time (late ones at once, never skipped); then wait up to ``drain`` seconds for
-    every member of each room to receive each message.
+    every member of each room to receive each message, or, with ``count_refusals`` (rooms of
+    one size), to receive it or its sender to be refused it with the throttling frame.
     """
     total = max(1, round(rate_per_room * len(rooms) * seconds))
     interval = 1.0 / (rate_per_room * len(rooms))
-    tally.expect(marker, sum(len(rooms[i % len(rooms)].members) for i in range(total)))
+    tally.expect(
+        marker,
+        sum(len(rooms[i % len(rooms)].members) for i in range(total)),
+        _refusal_weight(rooms) if count_refusals else 0,
+    )
     run = LoadRun(marker, rate_per_room, seconds)
     loop = asyncio.get_running_loop()
     wall_start = time.time() + 0.05

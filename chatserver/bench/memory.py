@@ -60,12 +60,17 @@ def tree_rss_mb(pid: int) -> dict[str, float]:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User plus system CPU time of these processes (utime + stime, all threads)."""
-    total = 0
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """Each live process's user plus system CPU seconds; those already gone are left out."""
+    found: dict[int, float] = {}
     for pid in pids:
         with contextlib.suppress(OSError, ValueError, IndexError):
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
+            found[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return found
 
 
 def load_average() -> list[float]:

@@ -156,6 +156,8 @@ async def _workloads(
                 f"{label}: {members} members: max no-loss rate "
                 f"{maximum['max_no_loss_msgs_per_s']} msg/s ({maximum['stopped_by']})"
             )
+        if full and plan.join_storm is not None:
+            result["join_storm"] = await _join_storm(bench, plan, log)
         result["sustained"] = []
         if full:
             for spec in plan.sustained:
@@ -169,7 +171,41 @@ async def _workloads(
             result["memory_mb"]["peak_under_load"] = max(
                 (s["peak_rss_mb"] for s in result["sustained"]), default=None
             )
+        if full and plan.overload is not None and server.spec.kind == "chatserver":
+            result["overload"] = await _overload(bench, plan, result["max_rate"], log)
     result["quiet_waits_s"] = bench.quiet_waits
+
+
+async def _join_storm(bench: workloads.Bench, plan: Plan, log: Log) -> dict[str, Any]:
+    assert plan.join_storm is not None
+    spec, label = plan.join_storm, bench.server.spec.label
+    log(
+        f"{label}: join storm: {spec.members} members, then {spec.rate:g} msg/s "
+        f"for {spec.seconds:g} s"
+    )
+    found = await workloads.join_storm(bench, spec)
+    log(
+        f"{label}: join storm: joined in {found['connect_s']} s, presence quiet "
+        f"{found['storm']['quiet_after_last_join_s']} s after the last; messages p50 "
+        f"{found['latency_ms']['p50']} p99 {found['latency_ms']['p99']} ms, lost {found['lost']}"
+    )
+    return found
+
+
+async def _overload(
+    bench: workloads.Bench, plan: Plan, searched: list[dict[str, Any]], log: Log
+) -> dict[str, Any]:
+    assert plan.overload is not None
+    label = bench.server.spec.label
+    chosen = plan.overload.choose(searched)
+    log(f"{label}: overload: {chosen.rate:g} msg/s into {chosen.members} members ({chosen.basis})")
+    found = await workloads.overload(bench, plan.overload, searched)
+    log(
+        f"{label}: overload: {found['refused']} refused, accepted deliveries lost "
+        f"{found['accepted_deliveries_lost']}, duplicates {found['duplicates']}, "
+        f"late {found['late']}"
+    )
+    return found
 
 
 def measure_localstack(plan: Plan, deadline: Deadline, log: Log) -> dict[str, Any]:

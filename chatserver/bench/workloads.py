@@ -1,6 +1,6 @@
 """One measurement each, against one running server: idle connections, latency at a steady
-rate, the highest rate with no loss, sustained throughput. Every workload opens its own rooms
-and closes them before it returns, even on error."""
+rate, the highest rate with no loss, the join storm, sustained throughput, overload. Every
+workload opens its own rooms and closes them before it returns, even on error."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatserver.bench import loadgen, memory, stages
-from chatserver.bench.deliveries import Deliveries, count
+from chatserver.bench import loadgen, memory, stages, storm
+from chatserver.bench.deliveries import Deliveries, acceptance, count
 from chatserver.bench.loadgen import Room, Tally
-from chatserver.bench.plan import Plan, Sustained
+from chatserver.bench.plan import JoinStorm, Overload, Plan, Sustained
 from chatserver.bench.servers import ServerProcess
 
 
@@ -49,58 +49,101 @@ class Bench:
     quiet_waits: list[float] = field(default_factory=list)
 
 
-class CpuMeter:
-    """CPU cores used over a span: by the server's main process (chatserver's gateway), by its
-    children (the embedded emulator), by an external backend (LocalStack), and by this process
-    (the load generator)."""
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds used over ``wall`` seconds: by the server's main process (chatserver's
+    gateway), by its children (the embedded emulator, and any process it starts), by an
+    external backend (LocalStack; None when there is none), and by this process (the load
+    generator)."""
 
-    def __init__(self, server: ServerProcess) -> None:
-        pids = server.pids()
-        self._main, self._children = pids[:1], pids[1:]
-        self._backend = [pid for pid in server.busy_pids() if pid not in pids]
-        self._backend_cpu = memory.cpu_seconds(self._backend)
-        self._wall = time.monotonic()
-        self._main_cpu = memory.cpu_seconds(self._main)
-        self._children_cpu = memory.cpu_seconds(self._children)
-        self._own_cpu = time.process_time()
+    wall: float
+    server_main: float
+    server_children: float
+    load_generator: float
+    backend: float | None = None
 
     def cores(self) -> dict[str, float]:
-        wall = max(time.monotonic() - self._wall, 1e-9)
-        main = (memory.cpu_seconds(self._main) - self._main_cpu) / wall
-        children = (memory.cpu_seconds(self._children) - self._children_cpu) / wall
+        """The share of a core each used: how busy the machine was during the load."""
+        wall = max(self.wall, 1e-9)
         cores = {
-            "server": round(main + children, 2),
-            "server_main": round(main, 2),
-            "server_children": round(children, 2),
-            "load_generator": round((time.process_time() - self._own_cpu) / wall, 2),
+            "server": round((self.server_main + self.server_children) / wall, 2),
+            "server_main": round(self.server_main / wall, 2),
+            "server_children": round(self.server_children / wall, 2),
+            "load_generator": round(self.load_generator / wall, 2),
         }
-        if self._backend:
-            backend = (memory.cpu_seconds(self._backend) - self._backend_cpu) / wall
-            cores["backend"] = round(backend, 2)
+        if self.backend is not None:
+            cores["backend"] = round(self.backend / wall, 2)
         return cores
+
+    def ms_per_message(self, messages: int) -> dict[str, Any]:
+        """Milliseconds of CPU per message sent (cores x wall seconds / messages): the cost of
+        one message, comparable across rates, and the issue's measure of the design."""
+        per = 1000.0 / messages if messages else None
+
+        def ms(seconds: float) -> float | None:
+            return None if per is None else round(seconds * per, 2)
+
+        found: dict[str, Any] = {
+            "messages": messages,
+            "wall_s": round(self.wall, 2),
+            "server_main": ms(self.server_main),
+            "server_children": ms(self.server_children),
+            "server": ms(self.server_main + self.server_children),
+        }
+        if self.backend is not None:
+            found["backend"] = ms(self.backend)
+        return found
+
+
+class CpuMeter:
+    """Measures ``CpuUse`` from now on, per process from /proc: a process the server starts
+    meanwhile counts with all its CPU, so the figure covers whatever the server runs."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self._server = server
+        self._wall = time.monotonic()
+        self._start = memory.cpu_by_pid(server.busy_pids())
+        self._own_cpu = time.process_time()
+
+    def read(self) -> CpuUse:
+        tree = self._server.pids()
+        backend = [pid for pid in self._server.busy_pids() if pid not in tree]
+        now = memory.cpu_by_pid([*tree, *backend])
+
+        def used(pids: Sequence[int]) -> float:
+            return sum(max(0.0, now[pid] - self._start.get(pid, 0.0)) for pid in pids if pid in now)
+
+        return CpuUse(
+            wall=time.monotonic() - self._wall,
+            server_main=used(tree[:1]),
+            server_children=used(tree[1:]),
+            load_generator=time.process_time() - self._own_cpu,
+            backend=used(backend) if backend else None,
+        )
 
 
 @contextlib.asynccontextmanager
 async def rooms_open(
-    bench: Bench, sizes: Sequence[int], senders: int
+    bench: Bench, sizes: Sequence[int], senders: int, *, settled: bool = True
 ) -> AsyncIterator[tuple[list[Room], dict[str, Any]]]:
     """Rooms of ``sizes`` members, connected at the plan's pace and settled (presence
-    announcements delivered and forgotten); closed afterwards and the server left quiet."""
+    announcements delivered and forgotten), or with ``settled=False`` yielded as soon as all
+    are connected (the join storm watches the announcements itself); closed afterwards and the
+    server left quiet."""
     wanted = [(bench.names.room(), size, min(senders, size)) for size in sizes]
     rooms, stats = await loadgen.open_rooms(
         bench.server.ws_url, wanted, bench.tally, rate=bench.plan.connect_rate
     )
     try:
-        settled = await loadgen.settle(rooms, quiet=bench.plan.settle_seconds, timeout=120.0)
-        loadgen.forget_frames(rooms)
-        yield (
-            rooms,
-            {
-                "connect_s": round(stats.seconds, 2),
-                "connect_retries": stats.retries,
-                "settle_s": round(settled, 2),
-            },
-        )
+        connecting: dict[str, Any] = {
+            "connect_s": round(stats.seconds, 2),
+            "connect_retries": stats.retries,
+        }
+        if settled:
+            waited = await loadgen.settle(rooms, quiet=bench.plan.settle_seconds, timeout=120.0)
+            loadgen.forget_frames(rooms)
+            connecting["settle_s"] = round(waited, 2)
+        yield rooms, connecting
     except BaseException:  # an error, the time bound or Ctrl-C: close, wait for nothing else
         with contextlib.suppress(Exception, TimeoutError):
             await asyncio.wait_for(loadgen.close_rooms(rooms), loadgen.CLOSE_TIMEOUT * 2)
@@ -148,11 +191,29 @@ async def wait_until_quiet(bench: Bench) -> None:
     bench.quiet_waits.append(round(time.monotonic() - started, 2))
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How one load differs from the plan's default: its drain window, whether throttling
+    frames count toward the drain's end, whether the frames are kept for the caller."""
+
+    drain: float | None = None
+    count_refusals: bool = False
+    keep_frames: bool = False
+
+
 async def _load(
-    bench: Bench, rooms: Sequence[Room], rate: float, seconds: float
-) -> tuple[Deliveries, dict[str, float]]:
+    bench: Bench,
+    rooms: Sequence[Room],
+    rate: float,
+    seconds: float,
+    options: LoadOptions = LoadOptions(),
+) -> tuple[Deliveries, dict[str, Any]]:
     """An open-loop load; if its drain window ends short, the clients stay connected until the
-    server is idle, so deliveries that come late are told apart from those never made."""
+    server is idle, so deliveries that come late are told apart from those never made.
+
+    The CPU figures: cores used until the drain window ended, and ms per message until the
+    work for the messages was done (with a backlog, until the server was idle again: the
+    backlog's CPU belongs to these messages)."""
     meter = CpuMeter(bench.server)
     run = await loadgen.offered_load(
         rooms,
@@ -160,15 +221,19 @@ async def _load(
         marker=bench.names.marker(),
         rate_per_room=rate,
         seconds=seconds,
-        drain=bench.plan.drain_seconds,
+        drain=bench.plan.drain_seconds if options.drain is None else options.drain,
+        count_refusals=options.count_refusals,
     )
-    cores = meter.cores()
+    during = done = meter.read()
     if not run.complete:
         run.late_wait_seconds = await server_idle(bench.server, rooms)
+        done = meter.read()
         await loadgen.settle(rooms, quiet=bench.plan.settle_seconds)
     found = count(run, rooms)
-    loadgen.forget_frames(rooms)
-    return found, cores
+    if not options.keep_frames:
+        loadgen.forget_frames(rooms)
+    cpu = {"cpu_cores": during.cores(), "cpu_ms_per_message": done.ms_per_message(len(run.sends))}
+    return found, cpu
 
 
 async def _warm_up(bench: Bench, rooms: Sequence[Room], rate: float) -> None:
@@ -181,15 +246,19 @@ async def _warm_up(bench: Bench, rooms: Sequence[Room], rate: float) -> None:
 
 
 async def _measured(
-    bench: Bench, rooms: Sequence[Room], rate: float, seconds: float
-) -> dict[str, Any]:
+    bench: Bench,
+    rooms: Sequence[Room],
+    rate: float,
+    seconds: float,
+    options: LoadOptions = LoadOptions(),
+) -> tuple[Deliveries, dict[str, Any]]:
     """A load, its deliveries and, on chatserver, its stage breakdown."""
-    found, cores = await _load(bench, rooms, rate, seconds)
-    result = {**found.summary(), "cpu_cores": cores}
+    found, cpu = await _load(bench, rooms, rate, seconds, options)
+    result = {**found.summary(), **cpu}
     if bench.server.spec.traced:
         marks = await asyncio.to_thread(stages.drain_marks, bench.server.http_url)
         result["stages"] = stages.breakdown(found, marks)
-    return result
+    return found, result
 
 
 async def idle_connections(bench: Bench) -> dict[str, Any]:
@@ -219,7 +288,7 @@ async def room_size(bench: Bench, members: int) -> tuple[dict[str, Any], dict[st
     plan = bench.plan
     async with rooms_open(bench, [members], plan.senders_per_room) as (rooms, connecting):
         await _warm_up(bench, rooms, plan.steady_rate)
-        steady = await _measured(bench, rooms, plan.steady_rate, plan.steady_seconds)
+        _, steady = await _measured(bench, rooms, plan.steady_rate, plan.steady_seconds)
         latency = {
             "members": members,
             "senders": rooms[0].senders,
@@ -239,7 +308,7 @@ async def _max_rate(bench: Bench, rooms: Sequence[Room]) -> dict[str, Any]:
     best: dict[str, Any] | None = None
     stopped_by = None
     for rate in plan.step_rates:
-        found, cores = await _load(bench, rooms, rate, plan.step_seconds)
+        found, cpu = await _load(bench, rooms, rate, plan.step_seconds)
         summary = found.summary()
         p99 = summary["latency_ms"]["p99"]
         step = {
@@ -249,7 +318,7 @@ async def _max_rate(bench: Bench, rooms: Sequence[Room]) -> dict[str, Any]:
             "duplicates": summary["duplicates"],
             "latency_ms": summary["latency_ms"],
             "send_lag_ms_p99": summary["send_lag_ms"]["p99"],
-            "cpu_cores": cores,
+            **cpu,
         }
         steps.append(step)
         if not found.exactly_once:
@@ -281,7 +350,7 @@ async def sustained(bench: Bench, spec: Sustained) -> dict[str, Any]:
     async with rooms_open(bench, sizes, bench.plan.senders_per_room) as (rooms, connecting):
         await _warm_up(bench, rooms, spec.rate_per_room)
         with memory.PeakRss(bench.server.pid) as peak:
-            measured = await _measured(bench, rooms, spec.rate_per_room, spec.seconds)
+            _, measured = await _measured(bench, rooms, spec.rate_per_room, spec.seconds)
     return {
         "name": spec.name,
         "rooms": spec.rooms,
@@ -294,4 +363,75 @@ async def sustained(bench: Bench, spec: Sustained) -> dict[str, Any]:
         **connecting,
         **measured,
         "peak_rss_mb": round(peak.peak_mb, 1),
+    }
+
+
+async def join_storm(bench: Bench, spec: JoinStorm) -> dict[str, Any]:
+    """``spec.members`` join one room at once; when the presence storm is quiet (or after
+    ``spec.quiet_timeout``), every member in turn sends: the storm's length, and the latency,
+    loss and CPU of the messages that follow it."""
+    settle = bench.plan.settle_seconds
+    meter = CpuMeter(bench.server)
+    async with rooms_open(bench, [spec.members], spec.members, settled=False) as (
+        rooms,
+        connecting,
+    ):
+        members = rooms[0].members
+        last_join = max(member.joined_at for member in members)
+        quiet = await storm.wait_quiet(
+            rooms, since=last_join, quiet=settle, timeout=spec.quiet_timeout
+        )
+        storm_cpu = meter.read()
+        sending_started = time.time()
+        _, measured = await _measured(
+            bench, rooms, spec.rate, spec.seconds, LoadOptions(keep_frames=True)
+        )
+        presence = storm.summarize_storm(
+            [(member.name, member.frames) for member in members],
+            last_join=last_join,
+            sending_started=sending_started,
+        )
+        loadgen.forget_frames(rooms)
+    return {
+        "members": spec.members,
+        "senders": rooms[0].senders,
+        "rate_msgs_per_s": spec.rate,
+        "seconds": spec.seconds,
+        **connecting,
+        "storm": {
+            **presence,
+            "quiet_before_timeout": quiet,
+            "quiet_timeout_s": spec.quiet_timeout,
+            "settle_s": settle,
+            "sending_started_after_last_join_s": round(sending_started - last_join, 3),
+            "cpu_s": {
+                "server_main": round(storm_cpu.server_main, 3),
+                "server_children": round(storm_cpu.server_children, 3),
+                "server": round(storm_cpu.server_main + storm_cpu.server_children, 3),
+            },
+        },
+        **measured,
+    }
+
+
+async def overload(
+    bench: Bench, spec: Overload, searched: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """``spec.factor`` times the highest no-loss rate found: what the server accepted must all
+    arrive, late if it must; what it refused, it must refuse with the throttling frame."""
+    chosen = spec.choose(searched)
+    senders = bench.plan.senders_per_room
+    options = LoadOptions(drain=spec.drain_seconds, count_refusals=True)
+    async with rooms_open(bench, [chosen.members], senders) as (rooms, connecting):
+        found, measured = await _measured(bench, rooms, chosen.rate, spec.seconds, options)
+    return {
+        "members": chosen.members,
+        "senders": rooms[0].senders,
+        "rate_msgs_per_s": chosen.rate,
+        "rate_basis": chosen.basis,
+        "seconds": spec.seconds,
+        "drain_window_s": spec.drain_seconds,
+        **connecting,
+        **acceptance(found),
+        **measured,
     }

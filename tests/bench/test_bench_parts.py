@@ -8,13 +8,22 @@ import re
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chatserver.bench import loadgen, memory
+from chatserver.bench import loadgen, memory, workloads
 from chatserver.bench.deliveries import count
-from chatserver.bench.servers import ServerProcess, baseline_spec, free_port, http_get
+from chatserver.bench.plan import QUICK, Overload
+from chatserver.bench.servers import (
+    ServerProcess,
+    baseline_spec,
+    chatserver_spec,
+    free_port,
+    http_get,
+)
 from chatserver.bench.stats import percentile, summarize
 
 
@@ -61,6 +70,37 @@ def test_baseline_broadcasts_each_message_once_to_every_member() -> None:
         expected, delivered, wrong = asyncio.run(load())
     assert (delivered, wrong) == (expected, 0)
     assert expected == 10 * 3 + 10 * 2
+
+
+@pytest.mark.slow
+def test_overload_tells_refusals_from_losses_on_a_throttling_chatserver() -> None:
+    """A chatserver that runs one frame per connection and queues none refuses half of a fast
+    sender's messages with the throttling frame: counted as refused, nothing accepted lost."""
+    port = free_port()
+    tight = {"CHAT_MAX_INFLIGHT_PER_CONNECTION": "1", "CHAT_FRAME_BACKLOG_PER_CONNECTION": "0"}
+    spec = Overload(
+        search_members=50,
+        factor=2.0,
+        fallback_members=3,
+        fallback_rate=60.0,
+        seconds=1.0,
+        drain_seconds=10.0,
+        max_rate=60.0,
+    )
+    with ServerProcess(chatserver_spec(port, tight, "tight chatserver"), port) as server:
+        server.start(timeout=60)
+
+        async def overload() -> dict[str, Any]:
+            plan = replace(QUICK, senders_per_room=1)
+            bench = workloads.Bench(server, plan, loadgen.Tally(), workloads.Names())
+            return await workloads.overload(bench, spec, searched=[])
+
+        found = asyncio.run(overload())
+    assert found["refused"] > 0
+    assert found["accepted"] + found["refused"] == found["messages_sent"] == 60
+    assert found["nothing_accepted_lost"], found
+    assert found["delivered"] == 3 * found["accepted"]
+    assert found["drain_s"] < spec.drain_seconds  # refusals counted, no wait for them
 
 
 @pytest.mark.parametrize("value", ["0", "-5"])

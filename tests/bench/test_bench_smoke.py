@@ -47,7 +47,10 @@ def test_report_covers_both_servers_and_every_workload(
         assert [row["members"] for row in target["latency"]] == list(QUICK.room_sizes)
         assert [row["members"] for row in target["max_rate"]] == list(QUICK.room_sizes)
         assert len(target["sustained"]) == len(QUICK.sustained)
+        assert target["join_storm"]["members"] == QUICK.join_storm.members
         assert target["startup_s"]["median"] > 0
+    assert "overload" in report["targets"]["chatserver"]
+    assert "overload" not in report["targets"]["baseline"]  # it refuses nothing, stores nothing
     assert "skipped" in report["targets"]["localstack"]
 
 
@@ -58,10 +61,51 @@ def test_every_message_reached_every_member_exactly_once(
     _, report, _ = quick_run
     for name in ("chatserver", "baseline"):
         target = report["targets"][name]
-        for row in target["latency"] + target["sustained"]:
+        for row in [*target["latency"], target["join_storm"], *target["sustained"]]:
             assert row["exactly_once"], (name, row)
             assert row["delivered"] == row["expected_deliveries"] > 0
             assert row["latency_ms"]["count"] == row["delivered"]
+
+
+def test_join_storm_waits_for_the_presence_storm(
+    quick_run: tuple[Path, dict[str, Any], str],
+) -> None:
+    """chatserver announces every join; the messages start once no presence frame comes."""
+    _, report, stdout = quick_run
+    storm = report["targets"]["chatserver"]["join_storm"]["storm"]
+    assert storm["presence_frames"] >= QUICK.join_storm.members
+    assert storm["quiet_before_timeout"]
+    assert storm["sending_started_after_last_join_s"] >= storm["quiet_after_last_join_s"]
+    assert report["targets"]["baseline"]["join_storm"]["storm"]["presence_frames"] == 0
+    assert "Join storm (" in stdout
+
+
+def test_cpu_per_message_is_reported_for_every_load(
+    quick_run: tuple[Path, dict[str, Any], str],
+) -> None:
+    """Latency, join storm and sustained loads say how much CPU one message cost, split into
+    the gateway and the emulator, and the summary prints it."""
+    _, report, stdout = quick_run
+    target = report["targets"]["chatserver"]
+    for row in [*target["latency"], target["join_storm"], *target["sustained"]]:
+        cpu = row["cpu_ms_per_message"]
+        assert cpu["messages"] == row["messages_sent"] > 0
+        assert cpu["server_children"] > 0  # the embedded emulator worked for every message
+        assert cpu["server"] == pytest.approx(cpu["server_main"] + cpu["server_children"], abs=0.02)
+    assert "CPU per message (ms" in stdout
+
+
+def test_overload_loses_nothing_it_accepted(quick_run: tuple[Path, dict[str, Any], str]) -> None:
+    """The overload offers twice the quick search's rate and every accepted message arrives."""
+    _, report, stdout = quick_run
+    target = report["targets"]["chatserver"]
+    overload = target["overload"]
+    chosen = QUICK.overload.choose(target["max_rate"])
+    assert (overload["rate_msgs_per_s"], overload["members"]) == (chosen.rate, chosen.members)
+    assert chosen.members == QUICK.overload.search_members  # the search ran: not the fallback
+    assert overload["nothing_accepted_lost"], overload
+    assert overload["accepted"] + overload["refused"] == overload["messages_sent"] > 0
+    assert "Overload (" in stdout
 
 
 def test_stage_breakdown_has_every_stage(quick_run: tuple[Path, dict[str, Any], str]) -> None:
