@@ -28,6 +28,8 @@ from chatserver.emulator import speedups
 
 speedups.defer_batch_import()
 
+import moto.stepfunctions.parser.models  # noqa: E402, F401 - the engine, loaded before use
+
 from chatserver.aws import clients, management  # noqa: E402
 from chatserver.aws.connections import Connection, ConnectionStore  # noqa: E402
 from chatserver.aws.endpoint import AsyncClients, AwsEndpoint  # noqa: E402
@@ -84,102 +86,128 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--members", type=int, nargs="+", default=[2, 50])
     parser.add_argument("--others", type=int, default=0, help="rows of other rooms")
     parser.add_argument("--messages", type=int, default=200)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print a yappi profile")
     args = parser.parse_args(argv)
+    emulator = Emulator()
+    try:
+        store = emulator.connection_store()
+        for index in range(args.others):
+            store.put(Connection(new_aws_style_id(), f"other{index % 50}", f"o{index}", now_ms()))
+        for members in args.members:
+            room = Room(emulator, members)
+            for _ in range(20):  # warm: clients built, state machine parsed, caches filled
+                room.send_one()
+            profile = _start_profile() if args.profile else None
+            started, wall = time.process_time(), time.monotonic()
+            for _ in range(args.messages):
+                room.send_one()
+            cpu_ms = (time.process_time() - started) / args.messages * 1000
+            wall_ms = (time.monotonic() - wall) / args.messages * 1000
+            print(
+                f"{members} members, {args.others} other rows: {cpu_ms:.2f} ms CPU per message "
+                f"({wall_ms:.2f} ms wall, one at a time)"
+            )
+            if profile is not None:
+                _print_profile(profile)
+    finally:
+        emulator.stop()
+    return 0
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    speedups.install_request_caches()
-    speedups.stop_tracking_transient_models()
-    speedups.serialize_dynamodb()
-    speedups.project_scalars_directly()
-    host = Host()
-    install(host)  # before any resource exists: it turns on moto's state machine execution
-    server = MotoHttpServer("127.0.0.1", 0)
-    server.start()
-    url = "http://{}:{}".format(*server.address)
-    os.environ["MOTO_PORT"] = str(server.address[1])
-    import moto.stepfunctions.parser.models  # noqa: F401
 
-    endpoint = AwsEndpoint(url, "us-east-1", "bench", "bench")
-    names = asyncio.run(_provision(endpoint))
-    runtime = LocalLambdaRuntime(FUNCTIONS, names, concurrency=16)
-    runtime.environment = FunctionConfig(
-        region="us-east-1",
-        connections_table=names.connections_table,
-        messages_table=names.messages_table,
-        event_bus=names.event_bus,
-        management_endpoint=MANAGEMENT,
-        endpoint_url=url,
-        access_key_id="bench",
-        secret_access_key="bench",
-    ).to_environment()
-    host.runtime = runtime
-    forward_tasks(host)
-    speedups.install()
-    inprocess.serve_engine_tasks()
-    clients.register_transport(url, inprocess.attach)
-    posts = CountingConnections()
-    management.register_local(MANAGEMENT, posts)
+class Emulator:
+    """moto with chatserver's bridges and speedups, provisioned, with the functions beside."""
 
-    store = ConnectionStore(
-        clients.clients_for(FunctionConfig.from_environment(runtime.environment)).dynamodb,
-        names.connections_table,
-    )
-    for index in range(args.others):
-        store.put(Connection(new_aws_style_id(), f"other{index % 50}", f"o{index}", now_ms()))
-    events = EventBuilder(api_id="benchbench0"[:10], stage="local")
-    send = by_name(FUNCTIONS)["send-message"]
-    counter = itertools.count()
-    for members in args.members:
-        room = f"room{members}"
-        infos = []
+    def __init__(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.host = Host()
+        install(self.host)  # before any resource exists: it turns on state machine execution
+        speedups.install_request_caches()
+        speedups.stop_tracking_transient_models()
+        speedups.serialize_dynamodb()
+        speedups.project_scalars_directly()
+        self.server = MotoHttpServer("127.0.0.1", 0)
+        self.server.start()
+        url = "http://{}:{}".format(*self.server.address)
+        os.environ["MOTO_PORT"] = str(self.server.address[1])
+        endpoint = AwsEndpoint(url, "us-east-1", "bench", "bench")
+        self.names = asyncio.run(_provision(endpoint))
+        self.runtime = LocalLambdaRuntime(FUNCTIONS, self.names, concurrency=16)
+        self.runtime.environment = FunctionConfig(
+            region="us-east-1",
+            connections_table=self.names.connections_table,
+            messages_table=self.names.messages_table,
+            event_bus=self.names.event_bus,
+            management_endpoint=MANAGEMENT,
+            endpoint_url=url,
+            access_key_id="bench",
+            secret_access_key="bench",  # noqa: S106 - the emulator's dummy credentials
+        ).to_environment()
+        self.host.runtime = self.runtime
+        forward_tasks(self.host)
+        speedups.install()
+        inprocess.serve_engine_tasks()
+        clients.register_transport(url, inprocess.attach)
+        self.posts = CountingConnections()
+        management.register_local(MANAGEMENT, self.posts)
+
+    def connection_store(self) -> ConnectionStore:
+        config = FunctionConfig.from_environment(self.runtime.environment)
+        return ConnectionStore(clients.clients_for(config).dynamodb, self.names.connections_table)
+
+    def stop(self) -> None:
+        self.runtime.shutdown()
+        self.server.stop()
+
+
+class Room:
+    """A room of ``members`` registered connections; the first one sends."""
+
+    _ids = itertools.count()
+
+    def __init__(self, emulator: Emulator, members: int) -> None:
+        self._emulator = emulator
+        self._members = members
+        self._events = EventBuilder(api_id="benchbench", stage="local")
+        self._send = by_name(FUNCTIONS)["send-message"]
+        store = emulator.connection_store()
+        self._senders = []
         for index in range(members):
             info = ConnectionInfo(new_aws_style_id(), now_ms(), "127.0.0.1", None, "x:1")
-            store.put(Connection(info.connection_id, room, f"u{index}", info.connected_at))
-            infos.append(info)
+            store.put(Connection(info.connection_id, f"room{members}", f"u{index}", now_ms()))
+            self._senders.append(info)
 
-        def one(sender: ConnectionInfo = infos[0], size: int = members) -> None:
-            body = json.dumps(
-                {"action": "sendMessage", "text": "hello", "clientMessageId": f"m{next(counter)}"}
-            )
-            posts.expected = posts.posted + size
-            posts.done.clear()
-            event = events.message(sender, route_key="sendMessage", body=body)
-            invoked = asyncio.run_coroutine_threadsafe(runtime.invoke(send, event), host.loop)
-            outcome = invoked.result()
-            if outcome.failed or outcome.result.get("statusCode") != 200:
-                raise RuntimeError(f"sendMessage failed: {outcome}")
-            if not posts.done.wait(10):
-                raise RuntimeError("the broadcast did not arrive")
-
-        for _ in range(20):
-            one()
-        profiler: Any = None
-        if args.profile:
-            import yappi
-
-            yappi.set_clock_type("cpu")
-            yappi.clear_stats()
-            yappi.start()
-        started, wall = time.process_time(), time.monotonic()
-        for _ in range(args.messages):
-            one()
-        cpu_ms = (time.process_time() - started) / args.messages * 1000
-        wall_ms = (time.monotonic() - wall) / args.messages * 1000
-        print(
-            f"{members} members, {args.others} other rows: {cpu_ms:.2f} ms CPU per message "
-            f"({wall_ms:.2f} ms wall, one at a time)"
+    def send_one(self) -> None:
+        """``sendMessage`` from the first member; returns once every member's post arrived."""
+        posts = self._emulator.posts
+        body = json.dumps(
+            {"action": "sendMessage", "text": "hello", "clientMessageId": f"m{next(self._ids)}"}
         )
-        if args.profile:
-            yappi.stop()
-            profiler = yappi.get_func_stats()
-            profiler.sort("ttot")
-            profiler.print_all(
-                columns={0: ("name", 100), 1: ("ncall", 8), 2: ("tsub", 8), 3: ("ttot", 8)}
-            )
-    runtime.shutdown()
-    server.stop()
-    return 0
+        posts.expected = posts.posted + self._members
+        posts.done.clear()
+        event = self._events.message(self._senders[0], route_key="sendMessage", body=body)
+        invoked = asyncio.run_coroutine_threadsafe(
+            self._emulator.runtime.invoke(self._send, event), self._emulator.host.loop
+        ).result()
+        if invoked.failed or invoked.result.get("statusCode") != 200:
+            raise RuntimeError(f"sendMessage failed: {invoked}")
+        if not posts.done.wait(10):
+            raise RuntimeError("the broadcast did not arrive")
+
+
+def _start_profile() -> Any:
+    import yappi  # noqa: PLC0415 - optional: only for --profile
+
+    yappi.set_clock_type("cpu")
+    yappi.clear_stats()
+    yappi.start()
+    return yappi
+
+
+def _print_profile(yappi: Any) -> None:
+    yappi.stop()
+    stats = yappi.get_func_stats()
+    stats.sort("ttot")
+    stats.print_all(columns={0: ("name", 100), 1: ("ncall", 8), 2: ("tsub", 8), 3: ("ttot", 8)})
 
 
 async def _provision(endpoint: AwsEndpoint) -> ResourceNames:
