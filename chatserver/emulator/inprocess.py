@@ -4,14 +4,21 @@ Inside the embedded emulator's process, the chat's handlers and moto's own Step 
 engine call DynamoDB, EventBridge and Step Functions with ordinary boto3 clients pointed at
 the emulator's URL. Over HTTP each call cost a loopback connection, werkzeug's request
 handling and a server thread: most of the emulator's CPU per chat message. ``attach`` gives a
-client a ``before-send`` handler that hands the signed request botocore built to moto's
-response class for the service, in this thread, exactly as moto's server would after parsing
-the HTTP request (moto's own ``mock_aws`` serves requests the same way). The request is still
-serialized and signed and the response still parsed by botocore, so errors, retries and
-exceptions are boto3's, unchanged; a service not listed in ``SERVICES`` goes over HTTP as before.
+client a ``before-call`` handler (the hook botocore's own ``Stubber`` uses) that takes the
+request botocore serialized, hands it to moto's response class for the service in this
+thread, as moto's server would after reading it from a socket (and as moto's ``mock_aws``
+does), and parses moto's answer with botocore's own parser for the operation. Parameters,
+errors (modeled fields included, such as ``Item`` on ``ConditionalCheckFailedException``)
+and exceptions are boto3's, unchanged.
 
-Checked against moto 5.2.5 (``moto.{service}.urls.url_paths``, ``moto.core.request.
-normalize_request``); ``tests/integration/test_inprocess.py`` fails if either changes shape.
+What is skipped, because nothing leaves the process: the SigV4 signature (moto reads only the
+access key and region of the ``Authorization`` header, which ``attach`` fills in), the HTTP
+request object and its events, retries (moto does not throttle) and response checksums. A
+service not in ``SERVICES`` goes over HTTP as before.
+
+Checked against botocore 1.40 and moto 5.2.5 (``moto.{service}.urls.url_paths``,
+``moto.core.request.Request.from_primitives``, ``botocore.endpoint.convert_to_response_dict``);
+``tests/integration/test_inprocess.py`` fails if any of them changes shape.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSResponse
+from botocore.endpoint import convert_to_response_dict
+from botocore.parsers import ResponseParser, create_parser
 
-#: Services served in-process, by botocore's service id (as in ``before-send.{id}.{op}``) to
+#: Services served in-process, by botocore's service id (as in ``before-call.{id}.{op}``) to
 #: moto's module: the ones on the chat's message path, each one URL pattern in moto, so the
 #: service alone picks the response class.
 SERVICES = {"dynamodb": "dynamodb", "eventbridge": "events", "sfn": "stepfunctions", "sts": "sts"}
@@ -34,35 +43,65 @@ Dispatch = Callable[[Any, str, Any], tuple[int, dict[str, str], Any]]
 
 
 @functools.cache
-def _dispatch_for(service: str) -> Dispatch:
-    """moto's request handler for ``service`` (the only entry of its ``url_paths``)."""
-    paths = importlib.import_module(f"moto.{service}.urls").url_paths
+def _dispatch_for(module: str) -> Dispatch:
+    """moto's request handler for a service (the only entry of its ``url_paths``)."""
+    paths = importlib.import_module(f"moto.{module}.urls").url_paths
     (dispatch,) = paths.values()
     return dispatch  # type: ignore[no-any-return]
 
 
-def serve(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
-    """botocore's ``before-send`` hook: moto's answer to ``request``, or None (send it)."""
-    from moto.core.botocore_stubber import MockRawResponse
-    from moto.core.exceptions import HTTPException
-    from moto.core.request import normalize_request
+@functools.cache
+def _parser(protocol: str) -> ResponseParser:
+    return create_parser(protocol)
 
-    service = SERVICES.get(event_name.split(".")[1])
-    if service is None:
-        return None
-    normalized = normalize_request(request)
-    try:
-        status, headers, body = _dispatch_for(service)(
-            normalized, normalized.raw_url, normalized.headers
-        )
-    except HTTPException as exc:
-        status, headers, body = exc.code, exc.get_headers(), exc.get_body()
-    return AWSResponse(request.url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
+
+class InProcessCall:
+    """One client's ``before-call`` handler: moto's answer to the call, parsed by botocore."""
+
+    def __init__(self, module: str, authorization: str) -> None:
+        self._module = module
+        self._authorization = authorization
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+        from moto.core.botocore_stubber import MockRawResponse
+        from moto.core.exceptions import HTTPException
+        from moto.core.request import Request
+
+        headers = {**params["headers"], "Authorization": self._authorization}
+        request = Request.from_primitives(params["method"], params["url"], headers, params["body"])
+        try:
+            status, answer_headers, body = _dispatch_for(self._module)(
+                request, request.raw_url, request.headers
+            )
+        except HTTPException as exc:
+            status, answer_headers, body = exc.code, exc.get_headers(), exc.get_body()
+        http = AWSResponse(params["url"], status, answer_headers, MockRawResponse(body))  # type: ignore[arg-type]
+        response = convert_to_response_dict(http, model)
+        parser = _parser(model.service_model.resolved_protocol)
+        parsed = parser.parse(response, model.output_shape)
+        if status >= 300:  # the fields an error shape models, as botocore's endpoint adds them
+            code = parsed.get("Error", {}).get("Code")
+            shape = model.service_model.shape_for_error_code(code) if code else None
+            if shape is not None:
+                parsed.update(parser.parse(response, shape))
+        return http, parsed
 
 
 def attach(client: Any) -> Any:
-    """Serve ``client``'s calls to the listed services in-process (idempotent); the client."""
-    client.meta.events.register_first("before-send", serve, unique_id=HANDLER_ID)
+    """Serve ``client``'s calls in-process if moto serves its service here; the client."""
+    service_id = client.meta.service_model.service_id.hyphenize()
+    module = SERVICES.get(service_id)
+    if module is None:
+        return client
+    # moto reads the access key only to pick an account (unknown keys: the default one).
+    signer = getattr(client, "_request_signer", None)
+    credentials = getattr(signer, "_credentials", None)
+    access_key = getattr(credentials, "access_key", None) or "local"
+    scope = f"{access_key}/20000101/{client.meta.region_name}/{service_id}/aws4_request"
+    authorization = f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"
+    client.meta.events.register_first(
+        f"before-call.{service_id}", InProcessCall(module, authorization), unique_id=HANDLER_ID
+    )
     return client
 
 
