@@ -180,3 +180,5 @@ def test_the_moto_and_botocore_internals_used_are_there() -> None:
     assert callable(Request.from_primitives)
     assert callable(convert_to_response_dict)
     assert hasattr(boto_client, "boto3")
+    client = _client("dynamodb", "http://127.0.0.1:9")
+    assert callable(client._user_agent_creator.to_string)
