@@ -5,12 +5,16 @@ Code on the message path calls ``mark(trace_id, stage)`` (the trace id is the me
 level check when tracing is off, shows up in a Lambda function's logs on AWS when DEBUG is on,
 and is collected in memory by the gateway when ``CHAT_TRACE`` is set (``TraceCollector``,
 served at ``GET /_chatserver/trace``). Timestamps are ``time.time()``, comparable across the
-processes of one machine.
+processes of one machine. Each mark also carries the CPU time its thread had used
+(``time.thread_time()``) and which thread that was, so that a stage whose two marks come from
+one thread (the handler's DynamoDB writes, its PutEvents, the broadcast's posts) reports the
+CPU it cost, moto's work included when moto answers in that thread.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -35,7 +39,9 @@ def enabled() -> bool:
 def mark(trace_id: str | None, stage: str) -> None:
     """Record that ``trace_id`` reached ``stage`` now (when tracing is on)."""
     if trace_id and logger.isEnabledFor(logging.DEBUG):
-        logger.debug("%s %s", trace_id, stage, extra={"trace": (trace_id, stage, time.time())})
+        thread = f"{os.getpid()}:{threading.get_ident()}"
+        mark_ = (trace_id, stage, time.time(), time.thread_time(), thread)
+        logger.debug("%s %s", trace_id, stage, extra={"trace": mark_})
 
 
 class TraceCollector(logging.Handler):
@@ -43,7 +49,7 @@ class TraceCollector(logging.Handler):
 
     def __init__(self, capacity: int = 500_000) -> None:
         super().__init__(level=logging.DEBUG)
-        self._marks: deque[tuple[str, str, float]] = deque(maxlen=capacity)
+        self._marks: deque[tuple[str, str, float, float, str]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -56,7 +62,10 @@ class TraceCollector(logging.Handler):
         """Every mark collected since the last drain, oldest first."""
         with self._lock:
             marks, self._marks = list(self._marks), deque(maxlen=self._marks.maxlen)
-        return [{"id": trace_id, "stage": stage, "at": at} for trace_id, stage, at in marks]
+        return [
+            {"id": trace_id, "stage": stage, "at": at, "cpu": cpu, "thread": thread}
+            for trace_id, stage, at, cpu, thread in marks
+        ]
 
     def install(self) -> None:
         logger.addHandler(self)

@@ -504,17 +504,27 @@ def _cpu_lines(report: dict[str, Any]) -> list[str]:
 
 
 def _stage_lines(report: dict[str, Any]) -> list[str]:
-    lines = ["", "Where the time goes (mean ms per stage, share of the sum):"]
+    lines = [
+        "",
+        "Where the time goes (mean ms per stage, share of the sum; [CPU ms of the stage's "
+        "thread, where one thread ran it]):",
+    ]
     for target in report["targets"].values():
         for what, row in _workload_rows(target):
             stages = row.get("stages")
             if not stages:
                 continue
             parts = ", ".join(
-                f"{s['stage']} {_ms(s['mean_ms'])} ({s['share']:.0%})" for s in stages["stages"]
+                f"{s['stage']} {_ms(s['mean_ms'])} ({s['share']:.0%})" + _cpu_part(s)
+                for s in stages["stages"]
             )
             lines.append(f"  {target['label']}, {what}: {parts}; slowest: {stages['slowest']}")
     return lines
+
+
+def _cpu_part(stage: dict[str, Any]) -> str:
+    cpu = stage.get("cpu_mean_ms")
+    return f" [{cpu} CPU]" if cpu is not None else ""
 
 
 def _memory_lines(report: dict[str, Any]) -> list[str]:

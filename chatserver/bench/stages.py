@@ -81,10 +81,32 @@ def _times_by_message(marks: Iterable[dict[str, Any]]) -> dict[str, dict[str, fl
     return found
 
 
+def _cpu_by_message(marks: Iterable[dict[str, Any]]) -> dict[str, dict[str, tuple[float, str]]]:
+    """Each message's first mark of each stage: the thread's CPU seconds then, and the thread
+    (marks of servers that do not report CPU are left out)."""
+    found: dict[str, dict[str, tuple[float, str]]] = {}
+    for mark in marks:
+        if "cpu" not in mark:
+            continue
+        stages = found.setdefault(str(mark["id"]), {})
+        stages.setdefault(str(mark["stage"]), (float(mark["cpu"]), str(mark.get("thread"))))
+    return found
+
+
+def _stage_cpu(marks: dict[str, tuple[float, str]], start: str, end: str) -> float | None:
+    """CPU ms between two marks of one thread; None when the stage spans threads."""
+    first, last = marks.get(start), marks.get(end)
+    if first is None or last is None or first[1] != last[1]:
+        return None
+    return (last[0] - first[0]) * 1000
+
+
 def breakdown(deliveries: Deliveries, marks: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-stage p50/p95/mean (ms) over the messages of one load, and the slowest stage."""
     by_message = _times_by_message(marks)
+    cpu_by_message = _cpu_by_message(marks)
     samples: dict[str, list[float]] = {key: [] for key, *_ in STAGES}
+    cpu_samples: dict[str, list[float]] = {key: [] for key, *_ in STAGES}
     traced = 0
     for send in deliveries.run.sends:
         times = by_message.get(send.client_message_id)
@@ -92,7 +114,11 @@ def breakdown(deliveries: Deliveries, marks: list[dict[str, Any]]) -> dict[str, 
             continue
         traced += 1
         times = {**times, "sent": send.sent_at}
+        cpu_marks = cpu_by_message.get(send.client_message_id, {})
         for key, start, end, _ in STAGES:
+            cpu = _stage_cpu(cpu_marks, start, end)
+            if cpu is not None:
+                cpu_samples[key].append(cpu)
             if start not in times:
                 continue
             if end == "delivered":
@@ -114,6 +140,8 @@ def breakdown(deliveries: Deliveries, marks: list[dict[str, Any]]) -> dict[str, 
             "mean_ms": figures["mean"],
             "share": round(mean / total_mean, 3) if total_mean > 0 else 0.0,
             "samples": figures["count"],
+            # CPU of the thread that ran the stage (None: the stage spans threads/processes)
+            "cpu_mean_ms": summarize(cpu_samples[key])["mean"],
         }
         for (key, start, end, what), figures, mean in zip(STAGES, summaries, means, strict=True)
     ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chatserver.bench import loadgen, memory, workloads
+from chatserver.bench import loadgen, memory, stages, workloads
 from chatserver.bench.deliveries import count
 from chatserver.bench.plan import QUICK, Overload
 from chatserver.bench.servers import (
@@ -171,3 +171,11 @@ def test_render_refuses_a_file_that_is_not_a_report(tmp_path: Path) -> None:
     )
     assert finished.returncode == 2
     assert "is not a chatserver bench report" in finished.stderr
+
+
+def test_stage_cpu_counts_only_stages_run_by_one_thread() -> None:
+    """A stage's CPU is the thread-time difference of its marks, if one thread made both."""
+    marks = {"handler": (1.000, "7:1"), "stored": (1.0025, "7:1"), "broadcast": (3.0, "7:2")}
+    assert stages._stage_cpu(marks, "handler", "stored") == pytest.approx(2.5)
+    assert stages._stage_cpu(marks, "stored", "broadcast") is None
+    assert stages._stage_cpu(marks, "broadcast", "posted") is None

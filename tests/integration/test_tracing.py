@@ -44,3 +44,23 @@ async def test_trace_endpoint_is_off_by_default(chat_stack: ChatStack) -> None:
         response = await http.get(f"{chat_stack.http_url}/_chatserver/trace")
     assert response.status_code == 404
     assert "CHAT_TRACE" in response.json()["message"]
+
+
+async def test_stages_of_one_thread_report_its_cpu(traced_stack: ChatStack) -> None:
+    """The handler's marks share one thread whose CPU time only grows, so the bench can tell
+    what the DynamoDB and EventBridge stages cost in CPU."""
+    client = await ChatClient.connect(traced_stack.ws_url, "cpu", "traced-cpu")
+    try:
+        sent = await client.say("what does it cost?")
+    finally:
+        await client.close()
+    await asyncio.sleep(0.2)
+    async with httpx.AsyncClient() as http:
+        marks = (await http.get(f"{traced_stack.http_url}/_chatserver/trace")).json()["marks"]
+    mine = {m["stage"]: m for m in marks if m["id"] == sent["clientMessageId"]}
+    handler_stages = [mine[stage] for stage in (tracing.HANDLER, tracing.STORED, tracing.PUBLISHED)]
+    assert len({m["thread"] for m in handler_stages}) == 1
+    cpu = [m["cpu"] for m in handler_stages]
+    assert cpu == sorted(cpu)
+    assert cpu[-1] > cpu[0]  # the writes and PutEvents cost something
+    assert mine[tracing.RECEIVED]["thread"] != mine[tracing.HANDLER]["thread"]
