@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,6 @@ logger = logging.getLogger("chatserver.emulator.functions")
 
 #: How long a post may wait for the gateway before it counts as a 503 (retried, then failed).
 POST_TIMEOUT_SECONDS = 10.0
-#: Lambda's asynchronous invocations and the gateway's link calls wait at most this long.
-INVOKE_MARGIN_SECONDS = 5.0
 
 
 class LinkedConnections:
@@ -173,8 +172,9 @@ class FunctionHost:
             event = json.loads(payload) if payload else {}
         except ValueError:
             return _error("InvalidRequestContentException", "Could not parse payload")
-        if asynchronous:
-            asyncio.run_coroutine_threadsafe(self._run(name, event), self._loop)
+        if asynchronous:  # Lambda's Event invocation: queued, its outcome only logged
+            queued = asyncio.run_coroutine_threadsafe(self._run(name, event), self._loop)
+            queued.add_done_callback(_log_failure)
             return b"", None
         try:
             found = asyncio.run_coroutine_threadsafe(self._run(name, event), self._loop).result()
@@ -201,6 +201,14 @@ class FunctionHost:
         spec_timeout = int(answer.get("timeout", 30))
         invocation = Invocation.from_dict(answer)
         return invocation.payload(FunctionSpec(name, "-.-", timeout=spec_timeout))
+
+
+def _log_failure(done: Future[tuple[Any, str | None]]) -> None:
+    exc = done.exception()
+    if exc is not None:
+        logger.warning("an asynchronous invocation failed: %s", exc)
+    elif done.result()[1] is not None:
+        logger.warning("an asynchronous invocation failed: %s", done.result()[0])
 
 
 def _error(error_type: str, message: str) -> tuple[bytes, str]:
