@@ -111,6 +111,17 @@ class UnknownFunction(LookupError):
     """No function of that name is deployed locally."""
 
 
+def find_function(
+    specs: Mapping[str, FunctionSpec], names: ResourceNames, function_name: str
+) -> FunctionSpec:
+    """A function by its deployed name (``chat-broadcast``) or short name (``broadcast``)."""
+    short = function_name.removeprefix(names.prefix + "-")
+    spec = specs.get(short) or specs.get(function_name)
+    if spec is None:
+        raise UnknownFunction(function_name)
+    return spec
+
+
 class LocalLambdaRuntime:
     """Runs the catalog's handlers for one stack."""
 
@@ -129,12 +140,7 @@ class LocalLambdaRuntime:
         self.environment: dict[str, str] = {}
 
     def resolve(self, function_name: str) -> FunctionSpec:
-        """A function by its deployed name (``chat-broadcast``) or short name (``broadcast``)."""
-        short = function_name.removeprefix(self._names.prefix + "-")
-        spec = self._specs.get(short) or self._specs.get(function_name)
-        if spec is None:
-            raise UnknownFunction(function_name)
-        return spec
+        return find_function(self._specs, self._names, function_name)
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         found = self._handlers.get(spec.name)

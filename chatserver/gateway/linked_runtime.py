@@ -17,7 +17,12 @@ from typing import Any
 
 from chatserver.aws.names import ResourceNames
 from chatserver.emulator.link import Link, LinkCallFailed, LinkClosed
-from chatserver.gateway.lambda_runtime import Invocation, LocalLambdaRuntime, UnknownFunction
+from chatserver.gateway.lambda_runtime import (
+    Invocation,
+    LocalLambdaRuntime,
+    UnknownFunction,
+    find_function,
+)
 from chatserver.gateway.local_connections import GatewayConnections
 from chatserver.handlers.catalog import FunctionSpec
 
@@ -53,12 +58,7 @@ class LinkedRuntime:
         )
 
     def resolve(self, function_name: str) -> FunctionSpec:
-        """A function by its deployed name (``chat-broadcast``) or short name (``broadcast``)."""
-        short = function_name.removeprefix(self._names.prefix + "-")
-        spec = self._specs.get(short) or self._specs.get(function_name)
-        if spec is None:
-            raise UnknownFunction(function_name)
-        return spec
+        return find_function(self._specs, self._names, function_name)
 
     async def invoke(
         self, spec: FunctionSpec, event: Any, *, timeout: float | None = None

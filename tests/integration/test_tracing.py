@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -22,17 +23,22 @@ def traced_stack(chat_backend: TestBackend) -> Iterator[ChatStack]:
         yield stack
 
 
-async def test_every_stage_is_marked_in_order(traced_stack: ChatStack) -> None:
-    """A message's marks cover every stage, in pipeline order."""
-    client = await ChatClient.connect(traced_stack.ws_url, "tracer", "traced")
+async def _marks_of_one_message(stack: ChatStack, room: str) -> list[dict[str, Any]]:
+    """The trace marks of one message said in ``room``, in the order the server lists them."""
+    client = await ChatClient.connect(stack.ws_url, "tracer", room)
     try:
         sent = await client.say("where does the time go?")
     finally:
         await client.close()
     await asyncio.sleep(0.2)
     async with httpx.AsyncClient() as http:
-        marks = (await http.get(f"{traced_stack.http_url}/_chatserver/trace")).json()["marks"]
-    mine = [m for m in marks if m["id"] == sent["clientMessageId"]]
+        marks = (await http.get(f"{stack.http_url}/_chatserver/trace")).json()["marks"]
+    return [m for m in marks if m["id"] == sent["clientMessageId"]]
+
+
+async def test_every_stage_is_marked_in_order(traced_stack: ChatStack) -> None:
+    """A message's marks cover every stage, in pipeline order."""
+    mine = await _marks_of_one_message(traced_stack, "traced")
     assert [m["stage"] for m in mine] == list(tracing.STAGES)
     times = [m["at"] for m in mine]
     assert times == sorted(times)
@@ -49,15 +55,7 @@ async def test_trace_endpoint_is_off_by_default(chat_stack: ChatStack) -> None:
 async def test_stages_of_one_thread_report_its_cpu(traced_stack: ChatStack) -> None:
     """The handler's marks share one thread whose CPU time only grows, so the bench can tell
     what the DynamoDB and EventBridge stages cost in CPU."""
-    client = await ChatClient.connect(traced_stack.ws_url, "cpu", "traced-cpu")
-    try:
-        sent = await client.say("what does it cost?")
-    finally:
-        await client.close()
-    await asyncio.sleep(0.2)
-    async with httpx.AsyncClient() as http:
-        marks = (await http.get(f"{traced_stack.http_url}/_chatserver/trace")).json()["marks"]
-    mine = {m["stage"]: m for m in marks if m["id"] == sent["clientMessageId"]}
+    mine = {m["stage"]: m for m in await _marks_of_one_message(traced_stack, "traced-cpu")}
     handler_stages = [mine[stage] for stage in (tracing.HANDLER, tracing.STORED, tracing.PUBLISHED)]
     assert len({m["thread"] for m in handler_stages}) == 1
     cpu = [m["cpu"] for m in handler_stages]
