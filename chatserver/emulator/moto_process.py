@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     speedups.stop_tracking_transient_models()
     speedups.serialize_dynamodb()
     speedups.project_scalars_directly()
+    speedups.query_partitions_directly()
+    speedups.project_index_results_without_copy()
+    speedups.serialize_attribute_values_directly()
     server = MotoHttpServer(args.host, args.port)
     server.start()
     host, port = server.address
@@ -80,6 +83,8 @@ def _prepare_step_functions(
 
     forward_tasks(forwarder)
     speedups.install()
+    speedups.copy_state_data_faster()
+    speedups.record_state_data_without_copies()
     speedups.start_pruning(stop, retention)
 
 
