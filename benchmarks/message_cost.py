@@ -28,7 +28,6 @@ from chatserver.emulator import speedups
 
 speedups.defer_batch_import()
 
-import moto.stepfunctions.parser.models  # noqa: E402, F401 - the engine, loaded before use
 
 from chatserver.aws import clients, management  # noqa: E402
 from chatserver.aws.connections import Connection, ConnectionStore  # noqa: E402
@@ -39,8 +38,9 @@ from chatserver.aws.provision import account_id, provision  # noqa: E402
 from chatserver.chat.clock import now_ms  # noqa: E402
 from chatserver.chat.ids import new_aws_style_id  # noqa: E402
 from chatserver.emulator import inprocess  # noqa: E402
-from chatserver.emulator.bridges import forward_tasks, install  # noqa: E402
+from chatserver.emulator.bridges import install  # noqa: E402
 from chatserver.emulator.http_server import MotoHttpServer  # noqa: E402
+from chatserver.emulator.moto_process import prepare_moto, prepare_step_functions  # noqa: E402
 from chatserver.gateway.events import ConnectionInfo, EventBuilder  # noqa: E402
 from chatserver.gateway.lambda_runtime import LocalLambdaRuntime  # noqa: E402
 from chatserver.handlers.catalog import FUNCTIONS, by_name  # noqa: E402
@@ -121,10 +121,7 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.host = Host()
         install(self.host)  # before any resource exists: it turns on state machine execution
-        speedups.install_request_caches()
-        speedups.stop_tracking_transient_models()
-        speedups.serialize_dynamodb()
-        speedups.project_scalars_directly()
+        prepare_moto()
         self.server = MotoHttpServer("127.0.0.1", 0)
         self.server.start()
         url = "http://{}:{}".format(*self.server.address)
@@ -143,9 +140,7 @@ class Emulator:
             secret_access_key="bench",  # noqa: S106 - the emulator's dummy credentials
         ).to_environment()
         self.host.runtime = self.runtime
-        forward_tasks(self.host)
-        speedups.install()
-        inprocess.serve_engine_tasks()
+        prepare_step_functions(self.host)
         clients.register_transport(url, inprocess.attach)
         self.posts = CountingConnections()
         management.register_local(MANAGEMENT, self.posts)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chatserver.emulator.bridges import Functions
     from chatserver.emulator.functions import FunctionHost
 
 
@@ -47,10 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from chatserver.emulator.http_server import MotoHttpServer
     from chatserver.emulator.link import TOKEN_ENV
 
-    speedups.install_request_caches()
-    speedups.stop_tracking_transient_models()
-    speedups.serialize_dynamodb()
-    speedups.project_scalars_directly()
+    prepare_moto()
     server = MotoHttpServer(args.host, args.port)
     server.start()
     host, port = server.address
@@ -82,7 +80,22 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(0)
 
 
-def _prepare_step_functions(stop: threading.Event, functions: FunctionHost, retention: int) -> None:
+def prepare_moto() -> None:
+    """Every speedup of moto's request path and DynamoDB (after ``defer_batch_import``)."""
+    from chatserver.emulator import speedups
+
+    speedups.install_request_caches()
+    speedups.stop_tracking_transient_models()
+    speedups.serialize_dynamodb()
+    speedups.project_scalars_directly()
+    speedups.query_partitions_directly()
+    speedups.project_index_results_without_copy()
+    speedups.serialize_attribute_values_directly()
+
+
+def prepare_step_functions(functions: Functions) -> None:
+    """Load moto's Step Functions engine, bridge its Lambda tasks to ``functions``, install its
+    speedups, and serve its SDK tasks in-process."""
     import moto.stepfunctions.parser.models  # noqa: F401
 
     from chatserver.emulator import inprocess, speedups
@@ -90,7 +103,15 @@ def _prepare_step_functions(stop: threading.Event, functions: FunctionHost, rete
 
     forward_tasks(functions)
     speedups.install()
+    speedups.copy_state_data_faster()
+    speedups.record_state_data_without_copies()
     inprocess.serve_engine_tasks()
+
+
+def _prepare_step_functions(stop: threading.Event, functions: FunctionHost, retention: int) -> None:
+    from chatserver.emulator import speedups
+
+    prepare_step_functions(functions)
     speedups.start_pruning(stop, retention)
 
 
