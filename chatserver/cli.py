@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from chatserver import __version__
+from chatserver import __version__, heap
 from chatserver.bench import commands as bench_commands
 from chatserver.deploy import commands as deploy_commands
 from chatserver.errors import BackendError, ChatError, ConfigurationError
@@ -130,6 +130,7 @@ async def _run(settings: Settings) -> int:
         await serving
         return 1
     _print_ready(prepared, time.monotonic() - started)
+    heap.settle()  # the server's own process: what start-up built lives as long as it does
     await serving
     print("chatserver stopped", flush=True)
     return 0

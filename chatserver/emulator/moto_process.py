@@ -109,9 +109,11 @@ def prepare_step_functions(functions: Functions) -> None:
 
 
 def _prepare_step_functions(stop: threading.Event, functions: FunctionHost, retention: int) -> None:
+    from chatserver import heap
     from chatserver.emulator import speedups
 
     prepare_step_functions(functions)
+    heap.settle()
     speedups.start_pruning(stop, retention)
 
 

@@ -1,0 +1,27 @@
+"""The garbage collector of a long-running server process, set for short pauses.
+
+CPython's full (generation 2) collection walks every tracked object. After start-up the
+embedded emulator holds hundreds of thousands of them (moto's models and service
+specifications, boto3's, the Step Functions engine), all of which live as long as the process:
+measured under a chat load, full collections paused the emulator for 50 to 120 ms, which was
+most of the p99 latency of a message. ``settle`` collects once, then freezes what exists (never
+scanned again), so later full collections walk only what the process built since.
+"""
+
+from __future__ import annotations
+
+import gc
+
+#: Allocations between young collections (CPython's default: 700), and young collections
+#: between middle ones (default: 10).
+YOUNG_THRESHOLD = 20_000
+MIDDLE_THRESHOLD = 10
+#: Middle collections between full ones (default: 10).
+OLD_THRESHOLD = 100
+
+
+def settle() -> None:
+    """Call once start-up is done: what exists now is kept for the process's life."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
