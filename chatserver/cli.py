@@ -12,13 +12,17 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from chatserver import __version__, heap
 from chatserver.bench import commands as bench_commands
 from chatserver.deploy import commands as deploy_commands
+from chatserver.emulator.launcher import EmbeddedEmulator
 from chatserver.errors import BackendError, ChatError, ConfigurationError
-from chatserver.server import PreparedServer, prepare
 from chatserver.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from chatserver.server import PreparedServer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,15 +110,28 @@ def _serve(settings: Settings) -> int:
 
 async def _run(settings: Settings) -> int:
     started = time.monotonic()
+    # The embedded emulator's process first, and the gateway imported only then: the emulator
+    # imports moto while this process imports FastAPI, one on each core.
+    emulator = EmbeddedEmulator.for_settings(settings) if settings.uses_embedded_emulator else None
+    if emulator is not None:
+        await emulator.spawn()
     try:
-        prepared = prepare(settings)
+        from chatserver.server import prepare  # noqa: PLC0415 - after the spawn, see above
+
+        prepared = prepare(settings, emulator=emulator)
     except OSError as exc:
+        if emulator is not None:
+            await emulator.stop()
         print(
             f"chatserver: cannot listen on {settings.host}:{settings.port} "
             f"(CHAT_HOST / CHAT_PORT): {exc.strerror or exc}",
             file=sys.stderr,
         )
         return 2
+    except BaseException:
+        if emulator is not None:
+            await emulator.stop()
+        raise
     serving = asyncio.create_task(prepared.serve(), name="uvicorn")
     ready = asyncio.create_task(prepared.wait_ready(), name="ready")
     await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from chatserver.emulator.launcher import EmbeddedEmulator
 from chatserver.gateway.app import asgi_app, create_app
 from chatserver.gateway.state import Gateway
 from chatserver.gateway.ws_protocol import protocol_class
@@ -81,12 +82,17 @@ class PreparedServer:
         await self.gateway.wait_ready()
 
 
-def prepare(settings: Settings, functions: Sequence[FunctionSpec] | None = None) -> PreparedServer:
-    """Bind the port and build the app; nothing runs until ``serve()``."""
+def prepare(
+    settings: Settings,
+    functions: Sequence[FunctionSpec] | None = None,
+    emulator: EmbeddedEmulator | None = None,
+) -> PreparedServer:
+    """Bind the port and build the app; nothing runs until ``serve()`` (``emulator``: the
+    embedded emulator, when the caller already spawned it)."""
     sock = bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": sock.getsockname()[1]})
     try:
-        app = create_app(settings, functions)
+        app = create_app(settings, functions, emulator)
     except BaseException:
         sock.close()
         raise

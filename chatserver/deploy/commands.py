@@ -12,15 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from chatserver.deploy import frontend
 from chatserver.deploy.lambda_package import DEFAULT_OUTPUT, DEFAULT_TARGET, LambdaTarget, build
 from chatserver.errors import ConfigurationError, DeployError
-from chatserver.gateway.app import web_directory
 from chatserver.settings import load_settings
 
 COMMANDS = ("package", "deploy-frontend")
+
+# boto3, and the gateway for the frontend's folder, are imported by the command that uses them:
+# every ``chatserver`` command builds this parser, ``serve`` included, which starts faster
+# without them (see docs/performance.md, start-up).
 
 
 def register(commands: Any) -> None:
@@ -86,6 +86,10 @@ def _package(args: argparse.Namespace) -> int:
 
 
 def _deploy_frontend(args: argparse.Namespace) -> int:
+    import boto3  # noqa: PLC0415 - see COMMANDS
+
+    from chatserver.deploy import frontend  # noqa: PLC0415
+
     session = boto3.session.Session(region_name=args.region)
     if args.stack and session.region_name is None:
         raise ConfigurationError("--stack needs a region: pass --region or set AWS_REGION")
@@ -114,6 +118,8 @@ def _deploy_frontend(args: argparse.Namespace) -> int:
 
 
 def _served_web_dir() -> Path:
+    from chatserver.gateway.app import web_directory  # noqa: PLC0415 - see COMMANDS
+
     found = web_directory(load_settings())
     if found is None:
         raise ConfigurationError("no web frontend found; pass --web-dir")

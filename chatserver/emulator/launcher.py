@@ -10,9 +10,13 @@ import secrets
 import shutil
 import sys
 from collections import deque
+from typing import TYPE_CHECKING
 
 from chatserver.emulator import link
 from chatserver.errors import BackendError
+
+if TYPE_CHECKING:
+    from chatserver.settings import Settings
 
 logger = logging.getLogger("chatserver.emulator")
 
@@ -72,6 +76,17 @@ class EmbeddedEmulator:
         self.url: str | None = None
         self.link: link.Link | None = None
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> EmbeddedEmulator:
+        """The embedded emulator ``settings`` ask for, not started."""
+        return cls(
+            host=settings.emulator_host,
+            port=settings.emulator_port,
+            startup_timeout=settings.emulator_startup_timeout,
+            log_level="warning" if settings.log_level != "debug" else "info",
+            execution_retention=settings.emulator_execution_retention,
+        )
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
@@ -80,8 +95,11 @@ class EmbeddedEmulator:
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
-    async def start(self) -> str:
-        """Start the process and wait until it listens; its URL."""
+    async def spawn(self) -> None:
+        """Start the process without waiting for it: ``chatserver serve`` spawns it first, so
+        that it imports moto while the gateway imports FastAPI, one on each core."""
+        if self._process is not None:
+            return
         self._process = await asyncio.create_subprocess_exec(
             *self._command,
             stdin=asyncio.subprocess.PIPE,
@@ -92,6 +110,11 @@ class EmbeddedEmulator:
             start_new_session=True,
             env=_emulator_environment(self._token),
         )
+
+    async def start(self) -> str:
+        """Start the process (unless ``spawn`` did) and wait until it listens; its URL."""
+        await self.spawn()
+        assert self._process is not None
         try:
             self.url = await asyncio.wait_for(self._await_ready(), self._startup_timeout)
             self.link = await link.connect(self._socket, self._token)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from chatserver import __version__
+from chatserver.emulator.launcher import EmbeddedEmulator
 from chatserver.gateway import health, web_config
 from chatserver.gateway.dispatch import GatewayApp
 from chatserver.gateway.state import Gateway
@@ -32,11 +33,16 @@ def web_directory(settings: Settings) -> Path | None:
     return repository if repository.is_dir() else None
 
 
-def create_app(settings: Settings, functions: Sequence[FunctionSpec] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    functions: Sequence[FunctionSpec] | None = None,
+    emulator: EmbeddedEmulator | None = None,
+) -> FastAPI:
     """The gateway for ``settings`` and a function catalog (default: ``CHAT_FUNCTIONS``, else
-    chatserver's own handlers); the backend starts with the app's lifespan."""
+    chatserver's own handlers); the backend starts with the app's lifespan. ``emulator``: the
+    embedded emulator, when the caller already spawned it."""
     gateway = Gateway(
-        settings, load_catalog(settings.functions) if functions is None else functions
+        settings, load_catalog(settings.functions) if functions is None else functions, emulator
     )
 
     @asynccontextmanager

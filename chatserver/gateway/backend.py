@@ -33,11 +33,12 @@ class BackendState(StrEnum):
 class Backend:
     """Starts (or waits for) the emulator, provisions the stack, reports health."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, emulator: EmbeddedEmulator | None = None) -> None:
+        """``emulator``: the embedded emulator, when the caller already spawned it."""
         self._settings = settings
         self.state = BackendState.STARTING
         self.detail: str | None = None
-        self.emulator: EmbeddedEmulator | None = None
+        self.emulator = emulator
         self.endpoint: AwsEndpoint | None = None
         self.stack: ProvisionedStack | None = None
         self.ready = asyncio.Event()
@@ -86,13 +87,8 @@ class Backend:
     async def _start_endpoint(self) -> str:
         settings = self._settings
         if settings.aws_endpoint_url is None:
-            self.emulator = EmbeddedEmulator(
-                host=settings.emulator_host,
-                port=settings.emulator_port,
-                startup_timeout=settings.emulator_startup_timeout,
-                log_level="warning" if settings.log_level != "debug" else "info",
-                execution_retention=settings.emulator_execution_retention,
-            )
+            if self.emulator is None:
+                self.emulator = EmbeddedEmulator.for_settings(settings)
             return await self.emulator.start()
         await self._wait_for_external(settings.aws_endpoint_url)
         return settings.aws_endpoint_url

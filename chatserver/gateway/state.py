@@ -11,6 +11,7 @@ from typing import Any
 from chatserver.aws import management
 from chatserver.aws.function_config import AUTH_SECRET, FunctionConfig
 from chatserver.aws.names import ResourceNames
+from chatserver.emulator.launcher import EmbeddedEmulator
 from chatserver.errors import BackendError, GoingAway
 from chatserver.gateway.activity_worker import ActivityWorker
 from chatserver.gateway.backend import Backend
@@ -41,11 +42,17 @@ def loopback_url(host: str, port: int) -> str:
 class Gateway:
     """Settings, backend, Lambda runtime, routes and open connections of one gateway."""
 
-    def __init__(self, settings: Settings, functions: Sequence[FunctionSpec]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        functions: Sequence[FunctionSpec],
+        emulator: EmbeddedEmulator | None = None,
+    ) -> None:
+        """``emulator``: the embedded emulator, when the caller already spawned it."""
         self.settings = settings
         self.functions = validate(functions)
         self.url = loopback_url(settings.host, settings.port)
-        self.backend = Backend(settings)
+        self.backend = Backend(settings, emulator)
         self.connections = ConnectionRegistry()
         self.events = EventBuilder(api_id=settings.api_id, stage=settings.stage)
         self.routes: dict[str, FunctionSpec] = routes(self.functions)

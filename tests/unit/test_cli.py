@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import jwt
 import pytest
 
@@ -48,3 +51,10 @@ def test_token_for_an_invalid_name_is_refused(
     monkeypatch.setenv("CHAT_AUTH_SECRET", SECRET)
     assert main(["token", "--name", "<b>"]) == 2
     assert "--name" in capsys.readouterr().err
+
+
+def test_the_command_imports_neither_the_aws_sdk_nor_the_web_framework() -> None:
+    """Importing the command leaves boto3 and FastAPI out, so serve can spawn the emulator first."""
+    probe = "import sys, chatserver.cli; print(sorted({'boto3', 'fastapi'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
