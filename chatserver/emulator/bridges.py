@@ -24,6 +24,7 @@ execution are moto's.
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import logging
@@ -63,6 +64,10 @@ def _decoded(payload: bytes) -> Any:
         return text
 
 
+#: How often each bridge ran ("invoke", "targets", "tasks"): ``patches.in_use`` reads it.
+BRIDGED: collections.Counter[str] = collections.Counter()
+
+
 def forward_tasks(forwarder: Functions) -> None:
     """Bridge 3: run Step Functions Lambda tasks directly (import the engine first)."""
     from moto.awslambda.utils import get_backend as lambda_backend
@@ -81,6 +86,7 @@ def forward_tasks(forwarder: Functions) -> None:
             return through_moto(
                 parameters=parameters, region=region, state_credentials=state_credentials
             )
+        BRIDGED["tasks"] += 1
         payload = parameters.get("Payload") or b"{}"
         if isinstance(payload, str):
             payload = payload.encode()
@@ -118,6 +124,7 @@ def install(forwarder: Functions) -> None:
         response_headers: dict[str, str],
     ) -> bytes:
         self.get_function(function_name, qualifier)  # ResourceNotFound for unknown functions
+        BRIDGED["invoke"] += 1
         payload = body if isinstance(body, bytes) else (body or "{}").encode()
         asynchronous = str(headers.get("X-Amz-Invocation-Type", "")).lower() == "event"
         result, function_error = forwarder.invoke(function_name, payload, asynchronous=asynchronous)
@@ -138,6 +145,7 @@ def install(forwarder: Functions) -> None:
             rest.targets = [t for t in self.targets if t not in bridged]
             original_send(rest, original_event, transform_input)
         for target in bridged:
+            BRIDGED["targets"] += 1
             event = _plain_event(original_event)
             if "Input" in target:
                 payload = target["Input"]

@@ -118,6 +118,7 @@ class FunctionHost:
         link.serve("configure", self._configure)
         link.serve("invoke", self._invoke_op)
         link.serve("trace", self._trace)
+        link.serve("patches", self._patches)
 
     async def _configure(self, call: dict[str, Any]) -> dict[str, Any]:
         assert self._link is not None
@@ -157,6 +158,11 @@ class FunctionHost:
 
     async def _trace(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"marks": self._traces.drain() if self._traces is not None else []}
+
+    async def _patches(self, _: dict[str, Any]) -> dict[str, Any]:
+        from chatserver.emulator import patches
+
+        return {"patches": patches.in_use()}
 
     # -- moto's bridges -----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ a client's ``_user_agent_creator``);
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 from collections.abc import Callable
@@ -57,6 +58,10 @@ def _parser(protocol: str) -> ResponseParser:
     return create_parser(protocol)
 
 
+#: Calls served in-process, by moto package (``SERVICES``' values); ``patches.in_use`` reads it.
+SERVED: collections.Counter[str] = collections.Counter()
+
+
 class InProcessCall:
     """One client's ``before-call`` handler: moto's answer to the call, parsed by botocore."""
 
@@ -69,6 +74,7 @@ class InProcessCall:
         from moto.core.exceptions import HTTPException
         from moto.core.request import Request
 
+        SERVED[self._module] += 1
         headers = {**params["headers"], "Authorization": self._authorization}
         request = Request.from_primitives(params["method"], params["url"], headers, params["body"])
         try:
@@ -141,6 +147,18 @@ class _AttachingBoto3:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._boto3, name)
+
+
+def attached(client: Any) -> bool:
+    """Whether ``attach`` serves ``client``'s calls in-process."""
+    return isinstance(getattr(client, "_user_agent_creator", None), _FixedUserAgent)
+
+
+def serving_engine_tasks() -> bool:
+    """Whether ``serve_engine_tasks`` wraps the engine's task-client factory."""
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    return isinstance(boto_client.boto3, _AttachingBoto3)
 
 
 def serve_engine_tasks() -> None:

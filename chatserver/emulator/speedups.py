@@ -42,6 +42,7 @@ logger = logging.getLogger("chatserver.emulator.speedups")
 #: Finished executions kept per state machine (the newest ones).
 DEFAULT_RETENTION = 200
 PRUNE_INTERVAL_SECONDS = 1.0
+PRUNE_THREAD = "prune-executions"
 
 
 class _CachingBoto3:
@@ -260,6 +261,14 @@ def serialize_attribute_values_directly() -> None:
         "DynamoJSONSerializer", (base,), {"_serialize_type_structure": serialize_structure}
     )
     serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = serializer
+
+
+def direct_serializer_installed() -> bool:
+    """Whether DynamoDB responses go through ``serialize_attribute_values_directly``'s class."""
+    from moto.core import serialize
+
+    found = serialize.SERVICE_SPECIFIC_SERIALIZERS.get("dynamodb", {}).get("json")
+    return getattr(found, "__module__", None) == __name__
 
 
 #: Keys written between two queries beyond which a table's grouping is dropped and redone.
@@ -714,6 +723,14 @@ def copy_state_data_faster() -> None:
         setattr(module, "copy", shim)  # noqa: B010 - ModuleType declares no such attribute
 
 
+def state_copies_installed() -> bool:
+    """Whether every engine module that copies state data copies it with ``json_deepcopy``."""
+    return all(
+        isinstance(getattr(sys.modules.get(name), "copy", None), _JsonCopyModule)
+        for name in _ENGINE_COPYING_MODULES
+    )
+
+
 def record_state_data_without_copies() -> None:
     """Write a state's input and output into its history events without deep-copying them.
 
@@ -798,6 +815,6 @@ def start_pruning(stop: threading.Event, retention: int = DEFAULT_RETENTION) -> 
             if dropped:
                 logger.debug("pruned %d finished executions", dropped)
 
-    thread = threading.Thread(target=loop, name="prune-executions", daemon=True)
+    thread = threading.Thread(target=loop, name=PRUNE_THREAD, daemon=True)
     thread.start()
     return thread
