@@ -16,7 +16,9 @@ import gc
 #: between middle ones (default: 10).
 YOUNG_THRESHOLD = 20_000
 MIDDLE_THRESHOLD = 10
-#: Middle collections between full ones (default: 10).
+#: Middle collections between full ones (default: 10). Measured on a 50-member room at 20 msg/s
+#: (docs/performance.md, the heap): 100 gave 41.8 ms of CPU per message and p99 147-177 ms, 10
+#: gave 45.7 ms and p99 200-390 ms, with the same resident memory.
 OLD_THRESHOLD = 100
 
 
