@@ -87,8 +87,9 @@ class Member:
         with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
             await self.connection.close()
         self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
+        # asyncio.wait, not an await of the task inside suppress(CancelledError): that would
+        # also swallow a cancellation of the caller (Ctrl-C of the bench).
+        await asyncio.wait({self._reader})
 
 
 @dataclass

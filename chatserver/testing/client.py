@@ -8,7 +8,6 @@ wait for a message without caring what else (presence, history) arrived around i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -188,5 +187,8 @@ class ChatClient:
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.connection.close(code, reason)
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._reader), DEFAULT_TIMEOUT)
+        # asyncio.wait: a cancellation of the caller propagates (suppressing CancelledError
+        # around the reader would swallow it), and the reader is left running after a timeout.
+        done, _ = await asyncio.wait({self._reader}, timeout=DEFAULT_TIMEOUT)
+        if done and not self._reader.cancelled() and (error := self._reader.exception()):
+            raise error

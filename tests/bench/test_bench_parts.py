@@ -179,3 +179,32 @@ def test_stage_cpu_counts_only_stages_run_by_one_thread() -> None:
     assert stages._stage_cpu(marks, "handler", "stored") == pytest.approx(2.5)
     assert stages._stage_cpu(marks, "stored", "broadcast") is None
     assert stages._stage_cpu(marks, "broadcast", "posted") is None
+
+
+class _Silent:
+    """Stands in for a client connection that receives nothing and closes at once: the only
+    way to cancel a member's close exactly while it waits for its reader."""
+
+    def __aiter__(self) -> _Silent:
+        return self
+
+    async def __anext__(self) -> str:
+        await asyncio.Event().wait()
+        raise StopAsyncIteration
+
+    async def close(self) -> None:
+        return None
+
+
+def test_closing_a_member_passes_a_cancellation_on() -> None:
+    """A cancelled close (Ctrl-C of the bench) raises CancelledError instead of returning."""
+
+    async def scenario() -> None:
+        member = loadgen.Member(_Silent(), "u0", "r", loadgen.Tally())  # type: ignore[arg-type]
+        closing = asyncio.create_task(member.close())
+        await asyncio.sleep(0)  # close() now waits for its cancelled reader
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+
+    asyncio.run(scenario())
