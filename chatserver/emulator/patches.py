@@ -54,7 +54,8 @@ def in_use() -> dict[str, bool]:
     engine_clients = getattr(getattr(boto_client.boto3, "_boto3", None), "_clients", {})
     parser = execution_worker.AmazonStateLanguageParser
     return {
-        "defer_batch_import": "moto.batch.models" not in sys.modules,
+        # moto's reset API imports every backend, Batch's too: the deferral itself is checked
+        "defer_batch_import": _ours(getattr(sys.modules.get("moto.batch"), "__getattr__", None)),
         "install_request_caches": _ours(backends.list_of_moto_modules)
         and _cache_hits(responses.method_names_from_class) > 0,
         "stop_tracking_transient_models": _ours(BaseModel.__new__)

@@ -1027,3 +1027,20 @@ def test_history_shortcut_applies_to_its_own_thread_only() -> None:
         release.set()
         thread.join(5)
     assert json.loads(recorded["input"]) == {"a": [1]}
+
+
+def test_pruning_keeps_the_newest_finished_executions() -> None:
+    """prune drops the oldest finished executions beyond the retention, and only those."""
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+    def scenario() -> tuple[int, list[str]]:
+        _run_executions(definition, [{"n": n} for n in range(5)])
+        dropped = speedups.prune(retention=2)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+        kept = sfn.list_executions(stateMachineArn=machine)["executions"]
+        return dropped, sorted(execution["name"] for execution in kept)
+
+    dropped, kept = _on_moto(scenario)
+    assert dropped == 3
+    assert kept == ["run3", "run4"]
