@@ -14,7 +14,7 @@ import pytest
 from chatserver.bench import loadgen, report
 from chatserver.bench.deliveries import Deliveries, acceptance
 from chatserver.bench.loadgen import LoadRun, Room, Send, Tally
-from chatserver.bench.plan import FULL, Overload
+from chatserver.bench.plan import FULL
 from chatserver.bench.storm import summarize_storm
 from chatserver.bench.workloads import CpuUse
 
@@ -152,15 +152,7 @@ def test_refusals_count_only_in_rooms_of_one_size() -> None:
 
 # -- the overload's rate -----------------------------------------------------------------------
 
-OVERLOAD = Overload(
-    search_members=50,
-    factor=2.0,
-    fallback_members=10,
-    fallback_rate=100.0,
-    seconds=10.0,
-    drain_seconds=30.0,
-    max_rate=300.0,
-)
+OVERLOAD = FULL.overload  # twice the 50-member search's rate; else 100 msg/s into 10; at most 300
 
 
 def _search(found: float, *, capped: bool = False, first: float = 5.0) -> dict[str, Any]:
