@@ -20,7 +20,7 @@ COMMANDS = ("package", "deploy-frontend")
 
 # boto3, and the gateway for the frontend's folder, are imported by the command that uses them:
 # every ``chatserver`` command builds this parser, ``serve`` included, which starts faster
-# without them (see docs/performance.md, start-up).
+# without them (docs/performance.md, "Start on both cores").
 
 
 def register(commands: Any) -> None:
