@@ -121,8 +121,14 @@ def test_bench_refuses_a_timeout_that_is_not_positive(value: str) -> None:
 def test_ctrl_c_stops_the_app_and_its_emulator(tmp_path: Path) -> None:
     """Ctrl-C during a run stops chatserver serve and its emulator, and the command exits 130."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "AWS_"))}
+    # As from a terminal: a test run started in the background (``make test &``) ignores
+    # SIGINT, and its children would inherit that.
+    foreground = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv[0] = 'chatserver'; runpy.run_module('chatserver', run_name='__main__')"
+    )
     with subprocess.Popen(
-        [sys.executable, "-m", "chatserver", "bench", "--quick", "--output-dir", str(tmp_path)],
+        [sys.executable, "-c", foreground, "bench", "--quick", "--output-dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
