@@ -5,7 +5,12 @@ embedded emulator holds hundreds of thousands of them (moto's models and service
 specifications, boto3's, the Step Functions engine), all of which live as long as the process:
 measured under a chat load, full collections paused the emulator for 50 to 120 ms, which was
 most of the p99 latency of a message. ``settle`` collects once, then freezes what exists (never
-scanned again), so later full collections walk only what the process built since.
+scanned again), so later full collections walk only what the process built since, and spaces
+collections out. The price is memory: garbage waits longer, and after 1,000 connections joined
+the emulator held 193 MB instead of 167 with CPython's thresholds (freezing alone costs
+nothing). A full collection every second, or once the process goes idle, was measured too: the
+first brought the memory back (159 MB) and the p99 of a 50-member room from 163 to 311-337 ms,
+the second did not bring it back (the pages stay with the process).
 """
 
 from __future__ import annotations
