@@ -1,15 +1,14 @@
 """Lambda's Invoke API, served by the gateway for its local functions.
 
 ``POST /2015-03-31/functions/{name}/invocations`` is the path boto3's ``lambda`` client and
-the AWS CLI call. The embedded emulator's bridge sends every invoke here (a Step Functions
-task reaching the broadcast handler, once per message); developers can also call a handler by
-hand::
+the AWS CLI call. It serves outside callers: the chat's own invocations go over the emulator's
+link (``linked_runtime``) or stay in this process. Developers can call a handler by hand::
 
     aws lambda invoke --endpoint-url http://127.0.0.1:8080 --function-name chat-broadcast ...
 
 As on AWS, a handler that raises answers 200 with ``X-Amz-Function-Error: Unhandled`` and an
 error payload; ``X-Amz-Invocation-Type: Event`` answers 202 at once and runs in background.
-Served as bare ASGI by ``GatewayApp``, like the other per-message path.
+Served as bare ASGI by ``GatewayApp``.
 """
 
 from __future__ import annotations
