@@ -1,3 +1,4 @@
-"""The embedded AWS emulator: moto in a child process, with the bridges that let it reach the
-gateway's local Lambda runtime. Started by chatserver when no external endpoint is configured.
+"""The embedded AWS emulator: moto in a child process, with the chat's functions running beside
+it, the bridges that let moto run them, and the link to the gateway. Started by chatserver
+when no external endpoint is configured.
 """

@@ -1,2 +1,3 @@
 """The local API Gateway: a FastAPI app serving the WebSocket API, the @connections management
-API, a Lambda Invoke API for the emulator's bridge, the health check and the web frontend."""
+API and a Lambda Invoke API (for outside callers; the chat's own functions are reached over the
+emulator's link or in this process), the health check and the web frontend."""

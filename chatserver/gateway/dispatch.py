@@ -1,11 +1,10 @@
 """The ASGI app uvicorn serves: the gateway's hot paths first, FastAPI for the rest.
 
-WebSocket connections (one long-lived task each), @connections calls (one per recipient of
-every message) and Lambda Invoke calls (one per message) are dispatched straight to their
-handlers; FastAPI's routing, dependency
-injection and middleware add CPU to every @connections call and a chain of coroutine frames
-to every open connection's memory, and neither needs them. Everything else (health, the
-Lambda Invoke API, the web frontend, the app's lifespan) goes to the FastAPI app.
+WebSocket connections (one long-lived task each), and the HTTP @connections and Lambda Invoke
+calls of outside callers, are dispatched straight to their handlers: FastAPI's routing,
+dependency injection and middleware would add CPU to every call and a chain of coroutine frames
+to every open connection's memory, and neither needs them. Everything else (health, the web
+frontend, the app's lifespan) goes to the FastAPI app.
 """
 
 from __future__ import annotations
