@@ -54,7 +54,7 @@ def in_use() -> dict[str, bool]:
     engine_clients = getattr(getattr(boto_client.boto3, "_boto3", None), "_clients", {})
     parser = execution_worker.AmazonStateLanguageParser
     return {
-        # moto's reset API imports every backend, Batch's too: the deferral itself is checked
+        # a caller that uses Batch loads its models on first use: the deferral itself is checked
         "defer_batch_import": _ours(getattr(sys.modules.get("moto.batch"), "__getattr__", None)),
         "install_request_caches": _ours(backends.list_of_moto_modules)
         and _cache_hits(responses.method_names_from_class) > 0,
