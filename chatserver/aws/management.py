@@ -49,6 +49,11 @@ _pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_POSTS, thread_name_prefix="p
 Outcome = tuple[int, str, str]
 
 
+def _back_off(attempt: int) -> None:
+    """Wait before retry ``attempt + 1``: jittered and growing, as the AWS SDKs wait."""
+    time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not crypto
+
+
 class ConnectionsApiError(BackendError):
     """The @connections API refused a post for a reason other than a gone connection."""
 
@@ -94,7 +99,7 @@ class ConnectionsApi:
                 return False
             if status not in _RETRYABLE or attempt == MAX_ATTEMPTS:
                 break
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not crypto
+            _back_off(attempt)
         raise ConnectionsApiError(status, error_type or "Unknown", body[:300])
 
     def post_all(self, connection_ids: Sequence[str], data: bytes) -> list[str]:
@@ -207,7 +212,7 @@ class LocalConnectionsApi:
             if not retry:
                 break
             pending = retry
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not crypto
+            _back_off(attempt)
         return gone
 
 

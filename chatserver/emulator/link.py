@@ -98,8 +98,7 @@ class Link:
             self._pending.pop(call_id, None)
 
     def _send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-        self._writer.write(_LENGTH.pack(len(data)) + data)
+        self._writer.write(_frame(message))
 
     async def _receive(self) -> None:
         try:
@@ -155,10 +154,17 @@ class Link:
         self._shut()
         if self._receiver is not None:
             self._receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receiver
+            # asyncio.wait: a cancellation of the caller propagates instead of being swallowed
+            await asyncio.wait({self._receiver})
+            if not self._receiver.cancelled() and (error := self._receiver.exception()):
+                raise error
         for task in list(self._tasks):
             task.cancel()
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    return _LENGTH.pack(len(data)) + data
 
 
 async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any] | None:
@@ -181,8 +187,7 @@ async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any] | None:
 async def connect(path: Path, token: str) -> Link:
     """The gateway's end: connect to the emulator's socket and present the run's token."""
     reader, writer = await asyncio.open_unix_connection(str(path), limit=MAX_FRAME)
-    data = json.dumps({"token": token}).encode()
-    writer.write(_LENGTH.pack(len(data)) + data)
+    writer.write(_frame({"token": token}))
     link = Link(reader, writer, listening=False)
     link.start()
     return link

@@ -83,16 +83,11 @@ async def _handle(
         name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
     }
     body, size = await read_body(receive, settings.post_size_limit)
-    if size > settings.post_size_limit:
-        raise PayloadTooLarge(f"payload of {size} bytes exceeds {settings.post_size_limit}")
+    _check_size(gateway, size)
     _admit(gateway, scope, method, headers, body)
     if method not in ("POST", "GET", "DELETE"):
         raise MethodNotAllowed(f"{method} is not supported on @connections")
-    if not CONNECTION_ID_PATTERN.match(connection_id):
-        raise BadRequest(f"Invalid connectionId: {connection_id}")
-    live = gateway.connections.get(connection_id)
-    if live is None:
-        raise ConnectionGone(f"connection {connection_id} is gone")
+    live = _open_connection(gateway, connection_id)
     if method == "POST":
         return _post(live, body)
     if method == "GET":
@@ -118,27 +113,37 @@ def _admit(
         )
     else:
         sigv4.require_signature(headers)
+    _check_rate(gateway)
+
+
+def _check_size(gateway: Gateway, size: int) -> None:
+    limit = gateway.settings.post_size_limit
+    if size > limit:
+        raise PayloadTooLarge(f"payload of {size} bytes exceeds {limit}")
+
+
+def _check_rate(gateway: Gateway) -> None:
     if not gateway.management_throttle.try_acquire():
         raise LimitExceeded("Too Many Requests")
+
+
+def _open_connection(gateway: Gateway, connection_id: str) -> LiveConnection:
+    """The open connection of that id; BadRequest for a malformed id, Gone for a closed one."""
+    if not CONNECTION_ID_PATTERN.match(connection_id):
+        raise BadRequest(f"Invalid connectionId: {connection_id}")
+    live = gateway.connections.get(connection_id)
+    if live is None:
+        raise ConnectionGone(f"connection {connection_id} is gone")
+    return live
 
 
 def post_outcome(gateway: Gateway, connection_id: str, data: bytes) -> tuple[int, str, str]:
     """A post from this process (no HTTP, no signature): status, AWS error type, message, as
     the HTTP API would answer it (size, rate, id, gone checked in the same terms)."""
-    settings = gateway.settings
     try:
-        if len(data) > settings.post_size_limit:
-            raise PayloadTooLarge(
-                f"payload of {len(data)} bytes exceeds {settings.post_size_limit}"
-            )
-        if not gateway.management_throttle.try_acquire():
-            raise LimitExceeded("Too Many Requests")
-        if not CONNECTION_ID_PATTERN.match(connection_id):
-            raise BadRequest(f"Invalid connectionId: {connection_id}")
-        live = gateway.connections.get(connection_id)
-        if live is None:
-            raise ConnectionGone(f"connection {connection_id} is gone")
-        _post(live, data)
+        _check_size(gateway, len(data))
+        _check_rate(gateway)
+        _post(_open_connection(gateway, connection_id), data)
     except ChatError as error:
         return error.http_status, error.aws_error_type or "", error.message
     return 200, "", ""
